@@ -1,0 +1,83 @@
+"""What every container of the stack shares: a pinned image, restart policy, memory limit,
+the stack network, ports bound to the configured address and a healthcheck.
+
+Each component describes its container as a ContainerSpec (data) and calls
+`service_container`, so those rules live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+HEALTHCHECK_TIMING = {"interval": "15s", "timeout": "5s", "retries": 5, "start_period": "20s"}
+
+
+@dataclass
+class ContainerSpec:
+    container_name: str
+    image: str
+    memory_mb: int
+    restart: str
+    network: pulumi.Input[str]
+    alias: str
+    bind_address: str
+    # (container port, host port) pairs; every one is bound to bind_address.
+    ports: Sequence[tuple[int, int]] = ()
+    envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    command: Sequence[str] | None = None
+    # Test command in exec form, or None where the image has no shell or tool to run one.
+    healthcheck: Sequence[str] | None = None
+    volumes: Sequence[docker.ContainerVolumeArgs] = ()
+    mounts: Sequence[docker.ContainerMountArgs] = ()
+    uploads: Sequence[docker.ContainerUploadArgs] = ()
+    pid_mode: str | None = None
+    # Block dependants until the healthcheck passes (needs a healthcheck).
+    wait: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def pinned_image(resource_name: str, image: str, parent: pulumi.Resource) -> docker.RemoteImage:
+    # keep_locally: removing a stack must not delete an image other stacks on the host use.
+    return docker.RemoteImage(resource_name, name=image, keep_locally=True,
+                              opts=pulumi.ResourceOptions(parent=parent))
+
+
+def service_container(resource_name: str, spec: ContainerSpec, image: docker.RemoteImage,
+                      parent: pulumi.Resource,
+                      depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
+    if spec.wait and not spec.healthcheck:
+        raise ValueError(f"{resource_name}: wait needs a healthcheck")
+    healthcheck = (docker.ContainerHealthcheckArgs(tests=["CMD", *spec.healthcheck], **HEALTHCHECK_TIMING)
+                   if spec.healthcheck else None)
+    return docker.Container(
+        resource_name,
+        name=spec.container_name,
+        image=image.image_id,
+        restart=spec.restart,
+        memory=spec.memory_mb,
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=spec.network, aliases=[spec.alias])],
+        ports=[docker.ContainerPortArgs(internal=inside, external=outside, ip=spec.bind_address, protocol="tcp")
+               for inside, outside in spec.ports],
+        envs=spec.envs,
+        command=list(spec.command) if spec.command is not None else None,
+        healthcheck=healthcheck,
+        volumes=list(spec.volumes) or None,
+        mounts=list(spec.mounts) or None,
+        uploads=list(spec.uploads) or None,
+        pid_mode=spec.pid_mode,
+        wait=spec.wait,
+        wait_timeout=180 if spec.wait else None,
+        **spec.extra,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )
+
+
+def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource) -> docker.Volume:
+    # retain_on_delete: a replacement or `pulumi destroy` leaves the data on the host, and
+    # the next `pulumi up` re-attaches the same named volume (Docker adopts an existing name).
+    return docker.Volume(resource_name, name=volume_name,
+                         opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True))

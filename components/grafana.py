@@ -1,0 +1,88 @@
+"""The Grafana server: pinned image, locked down, admin password a Pulumi secret."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.config import GrafanaConfig
+from components.docker_service import ContainerSpec, data_volume, pinned_image, service_container
+
+PORT = 3000
+
+# Locked down: no anonymous access, no sign-up, no org creation, nothing sent home.
+LOCKDOWN_ENV = {
+    "GF_AUTH_ANONYMOUS_ENABLED": "false",
+    "GF_USERS_ALLOW_SIGN_UP": "false",
+    "GF_USERS_ALLOW_ORG_CREATE": "false",
+    "GF_AUTH_DISABLE_LOGIN_FORM": "false",
+    "GF_SECURITY_DISABLE_GRAVATAR": "true",
+    "GF_SECURITY_COOKIE_SECURE": "false",
+    "GF_ANALYTICS_REPORTING_ENABLED": "false",
+    "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
+    "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+    "GF_METRICS_ENABLED": "true",
+}
+
+
+@dataclass
+class GrafanaServerArgs:
+    config: GrafanaConfig
+    # The configured password as a secret Output, or None to generate one.
+    admin_password: pulumi.Input[str] | None
+    network: pulumi.Input[str]
+    bind_address: str
+    restart_policy: str
+    name_prefix: str
+
+
+class GrafanaServer(pulumi.ComponentResource):
+    container: docker.Container
+    url: pulumi.Output[str]
+    admin_user: pulumi.Output[str]
+    admin_password: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: GrafanaServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:GrafanaServer", resource_name, None, opts)
+        cfg = args.config
+        if args.admin_password is None:
+            generated = random.RandomPassword(f"{resource_name}-admin-password", length=32, special=True,
+                                              override_special="-_.", min_lower=1, min_upper=1, min_numeric=1,
+                                              opts=pulumi.ResourceOptions(parent=self))
+            password = generated.result  # the provider marks it secret
+        else:
+            password = args.admin_password
+        self.admin_password = pulumi.Output.secret(password)
+        self.admin_user = pulumi.Output.from_input(cfg.admin_user)
+
+        env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.root_url}
+        if cfg.plugins:
+            env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
+        envs = [f"{k}={v}" for k, v in sorted(env.items())]
+        envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
+
+        image = pinned_image(f"{resource_name}-image", cfg.image, self)
+        volume = data_volume(f"{resource_name}-data", f"{args.name_prefix}-grafana-data", self)
+        spec = ContainerSpec(
+            container_name=f"{args.name_prefix}-grafana",
+            image=cfg.image,
+            memory_mb=cfg.memory_mb,
+            restart=args.restart_policy,
+            network=args.network,
+            alias="grafana",
+            bind_address=args.bind_address,
+            ports=[(PORT, cfg.port)],
+            envs=envs,
+            # grafana/grafana ships curl.
+            healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],
+            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/grafana")],
+            wait=True,
+        )
+        self.container = service_container(resource_name, spec, image, self)
+        host = f"[{args.bind_address}]" if ":" in args.bind_address else args.bind_address
+        self.url = pulumi.Output.from_input(f"http://{host}:{cfg.port}")
+        self.register_outputs({"url": self.url, "admin_user": self.admin_user,
+                               "admin_password": self.admin_password})

@@ -1,0 +1,32 @@
+"""The Docker network every container of the stack joins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+
+@dataclass
+class StackNetworkArgs:
+    # Name of the network to create, or of an existing one to join.
+    name: str
+    existing: bool = False
+
+
+class StackNetwork(pulumi.ComponentResource):
+    """Creates a user-defined bridge network (container names resolve on it), or joins one."""
+
+    name: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: StackNetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:StackNetwork", resource_name, None, opts)
+        if args.existing:
+            # A lookup, not a resource: preview fails early when the network is missing.
+            self.name = docker.get_network_output(name=args.name, opts=pulumi.InvokeOutputOptions(parent=self)).name
+        else:
+            network = docker.Network(resource_name, name=args.name, driver="bridge", attachable=True,
+                                     opts=pulumi.ResourceOptions(parent=self))
+            self.name = network.name
+        self.register_outputs({"name": self.name})

@@ -1,0 +1,67 @@
+"""The Prometheus server: pinned image, TSDB on a retained volume, rendered config uploaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pulumi
+import pulumi_docker as docker
+
+from components.config import PrometheusConfig
+from components.docker_service import ContainerSpec, data_volume, pinned_image, service_container
+
+CONFIG_PATH = "/etc/prometheus/prometheus.yml"
+RULES_DIR = "/etc/prometheus/rules"
+PORT = 9090
+
+
+@dataclass
+class PrometheusServerArgs:
+    config: PrometheusConfig
+    prometheus_yml: str
+    rule_files: Mapping[str, str]
+    network: pulumi.Input[str]
+    bind_address: str
+    restart_policy: str
+    name_prefix: str
+
+
+class PrometheusServer(pulumi.ComponentResource):
+    container: docker.Container
+    url: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: PrometheusServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:PrometheusServer", resource_name, None, opts)
+        cfg = args.config
+        image = pinned_image(f"{resource_name}-image", cfg.image, self)
+        volume = data_volume(f"{resource_name}-data", f"{args.name_prefix}-prometheus-data", self)
+        uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
+        uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
+                    for name, text in sorted(args.rule_files.items())]
+        spec = ContainerSpec(
+            container_name=f"{args.name_prefix}-prometheus",
+            image=cfg.image,
+            memory_mb=cfg.memory_mb,
+            restart=args.restart_policy,
+            network=args.network,
+            alias="prometheus",
+            bind_address=args.bind_address,
+            ports=[(PORT, cfg.port)],
+            command=[
+                f"--config.file={CONFIG_PATH}",
+                "--storage.tsdb.path=/prometheus",
+                f"--storage.tsdb.retention.time={cfg.retention}",
+                "--web.console.libraries=/usr/share/prometheus/console_libraries",
+                "--web.console.templates=/usr/share/prometheus/consoles",
+            ],
+            # prom/prometheus is busybox-based: wget is there, curl is not.
+            healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
+            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/prometheus")],
+            uploads=uploads,
+            wait=True,
+        )
+        self.container = service_container(resource_name, spec, image, self)
+        host = f"[{args.bind_address}]" if ":" in args.bind_address else args.bind_address
+        self.url = pulumi.Output.from_input(f"http://{host}:{cfg.port}")
+        self.register_outputs({"url": self.url, "container": self.container.name})

@@ -1,0 +1,67 @@
+"""Wires the components together: the whole stack for one environment."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components.config import Secret, StackConfig, load_config, values_in_namespace
+from components.exporters import Exporter, ExporterArgs, exporter_envs
+from components.grafana import GrafanaServer, GrafanaServerArgs
+from components.network import StackNetwork, StackNetworkArgs
+from components.prometheus import PORT as PROMETHEUS_PORT, PrometheusServer, PrometheusServerArgs
+from components.prometheus_config import render_prometheus_config
+from components.rules import load_rule_files
+from components import grafana as grafana_module
+
+
+def load_stack_config() -> StackConfig:
+    """Read every `monitoring:*` key the engine passed (unknown ones too) and validate it.
+
+    Reads raw values rather than pulumi.Config.get_secret: validation needs the text
+    (a password's length), and each secret is wrapped back into a secret Output below.
+    """
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return load_config(values_in_namespace(everything))
+
+
+def _secret(value: Secret | None) -> pulumi.Output[str] | None:
+    return pulumi.Output.secret(value.value) if value is not None else None
+
+
+def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.Input]:
+    prefix = f"{project}-{stack}"
+    common = dict(bind_address=cfg.bind_address, restart_policy=cfg.restart_policy, name_prefix=prefix)
+
+    network = StackNetwork("network", StackNetworkArgs(name=cfg.network or f"{prefix}-net",
+                                                       existing=cfg.network is not None))
+    postgres_dsn, redis_password = _secret(cfg.postgres_dsn), _secret(cfg.redis_password)
+
+    exporters = {
+        e.name: Exporter(f"{e.name}-exporter", ExporterArgs(
+            config=e, network=network.name, envs=exporter_envs(e, postgres_dsn, redis_password), **common))
+        for e in cfg.enabled_exporters()
+    }
+
+    grafana = GrafanaServer("grafana", GrafanaServerArgs(
+        config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), network=network.name, **common))
+
+    targets = {
+        "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
+        "grafana": [f"{prefix}-grafana:{grafana_module.PORT}"],
+        **{name: [exporter.target] for name, exporter in exporters.items()},
+        "django": list(cfg.django_targets),
+    }
+    p = cfg.prometheus
+    prometheus_yml = render_prometheus_config(
+        scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
+        scrape_timeout=p.scrape_timeout, targets=targets, rule_files=["/etc/prometheus/rules/*.yml"])
+    prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
+        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), network=network.name, **common))
+
+    return {
+        "grafanaUrl": grafana.url,
+        "prometheusUrl": prometheus.url,
+        "grafanaAdminUser": grafana.admin_user,
+        "grafanaAdminPassword": grafana.admin_password,
+    }
