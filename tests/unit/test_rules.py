@@ -1,0 +1,175 @@
+"""Rule files: promtool checks and unit tests, conventions, and components.rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.rules import RULES_DIR, is_duration, load_rule_files, rule_file_paths
+
+RULE_FILES = rule_file_paths()
+TEST_FILES = sorted((RULES_DIR / "tests").glob("*.yml"))
+
+
+def _promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        message = "promtool not found: install Debian's `prometheus` package (it ships promtool)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def _rules(kind: str) -> list[dict]:
+    found = []
+    for path in RULE_FILES:
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            found += [rule for rule in group["rules"] if kind in rule]
+    return found
+
+
+ALERTS = _rules("alert")
+RECORDS = _rules("record")
+
+
+def test_rule_files_present():
+    assert [p.name for p in RULE_FILES] == ["alerts.yml", "recording.yml"]
+    assert TEST_FILES, "no promtool tests in rules/tests/"
+    assert ALERTS and RECORDS
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_promtool_check_rules(path: Path):
+    result = subprocess.run([_promtool(), "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_test_rules(path: Path):
+    result = subprocess.run([_promtool(), "test", "rules", str(path)], capture_output=True, text=True,
+                            timeout=120, cwd=path.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_tests_load_every_rule_file(path: Path):
+    test = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loaded = sorted((path.parent / f).resolve().name for f in test["rule_files"])
+    assert loaded == [p.name for p in RULE_FILES]
+
+
+@pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
+def test_alert_has_for_severity_summary_description(alert: dict):
+    assert is_duration(alert.get("for")), f"{alert['alert']}: for: {alert.get('for')!r}"
+    assert alert.get("labels", {}).get("severity") in ("critical", "warning")
+    annotations = alert.get("annotations", {})
+    for key in ("summary", "description"):
+        assert isinstance(annotations.get(key), str) and len(annotations[key]) > 20, f"{alert['alert']}: {key}"
+    # Says where: every description names the instance or job it is about.
+    assert re.search(r"\{\{ \$labels\.(instance|job) \}\}", annotations["description"]), alert["alert"]
+
+
+def test_alert_names_unique():
+    names = [a["alert"] for a in ALERTS]
+    assert len(names) == len(set(names))
+
+
+def test_issue_alerts_exist():
+    expected = {
+        "HostHighCpuUsage", "HostHighMemoryUsage", "HostDiskAlmostFull", "HostDiskWillFillIn24Hours",
+        "DjangoHighErrorRate", "DjangoHighLatencyP95", "PostgresLowCacheHitRatio", "PostgresTooManyConnections",
+        "RedisMemoryNearMax", "DjangoDown", "PostgresDown", "RedisDown", "NginxDown", "CeleryNoWorkersOnline",
+        "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
+    }
+    assert {a["alert"] for a in ALERTS} == expected
+
+
+def test_record_names_follow_convention():
+    for rule in RECORDS:
+        assert re.fullmatch(r"[a-z_]+:[a-z0-9_]+:[a-z0-9_]+", rule["record"]), rule["record"]
+    assert len({r["record"] for r in RECORDS}) == len(RECORDS)
+
+
+def test_rules_use_fixed_windows():
+    for path in RULE_FILES:
+        assert "$__" not in path.read_text(encoding="utf-8"), f"{path.name} uses a Grafana variable"
+
+
+def _promtool_cases() -> tuple[set[str], set[str], set[str]]:
+    firing, quiet, exprs = set(), set(), set()
+    for path in TEST_FILES:
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]:
+            for check in case.get("alert_rule_test") or []:
+                (firing if check.get("exp_alerts") else quiet).add(check["alertname"])
+            exprs.update(check["expr"] for check in case.get("promql_expr_test") or [])
+    return firing, quiet, exprs
+
+
+@pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
+def test_every_alert_has_firing_and_quiet_case(alert: dict):
+    firing, quiet, _ = _promtool_cases()
+    assert alert["alert"] in firing, f"no promtool case where {alert['alert']} fires"
+    assert alert["alert"] in quiet, f"no promtool case where {alert['alert']} does not fire (exp_alerts: [])"
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: r["record"])
+def test_every_recording_rule_tested(record: dict):
+    _, _, exprs = _promtool_cases()
+    assert record["record"] in exprs, f"no promql_expr_test for {record['record']}"
+
+
+# components.rules ---------------------------------------------------------------------
+
+
+def test_load_rule_files_as_in_repository():
+    files = load_rule_files()
+    assert list(files) == ["alerts.yml", "recording.yml"]
+    for name, text in files.items():
+        assert text == (RULES_DIR / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("override", ["5s", "1m30s", "500ms", "0s", "0", "2h"])
+def test_for_override_replaces_every_for(override: str):
+    files = load_rule_files(for_override=override)
+    assert files == load_rule_files(for_override=override)  # deterministic
+    assert list(files) == ["alerts.yml", "recording.yml"]
+    original = {name: yaml.safe_load(text) for name, text in load_rule_files().items()}
+    changed = {name: yaml.safe_load(text) for name, text in files.items()}
+    seen = 0
+    for name in files:
+        for group_before, group_after in zip(original[name]["groups"], changed[name]["groups"], strict=True):
+            for before, after in zip(group_before["rules"], group_after["rules"], strict=True):
+                if "alert" in before:
+                    seen += 1
+                    assert after["for"] == override
+                    assert {k: v for k, v in after.items() if k != "for"} == \
+                           {k: v for k, v in before.items() if k != "for"}
+                else:
+                    assert after == before
+    assert seen == len(ALERTS)
+
+
+def test_overridden_rules_pass_promtool(tmp_path: Path):
+    promtool = _promtool()
+    for name, text in load_rule_files(for_override="5s").items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = subprocess.run([promtool, "check", "rules", str(tmp_path / name)], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("bad", ["", "5", "5 s", "5sec", "1m5h", "-1m", "15days", "1.5m", 5, True])
+def test_for_override_rejects_bad_duration(bad):
+    with pytest.raises(ValueError) as info:
+        load_rule_files(for_override=bad)
+    message = str(info.value)
+    assert message.startswith("for_override: ")
+    assert repr(bad) in message
+    assert "Prometheus duration" in message
