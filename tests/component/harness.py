@@ -147,9 +147,12 @@ def _config_text(value: Any) -> str:
 
 
 def run_program(config: Mapping[str, Any], secret_keys: Sequence[str] = (), stack: str = "dev",
-                preview: bool = False) -> Program:
-    """Run __main__.py with `config` (keys without the `monitoring:` namespace)."""
-    program = Program()
+                preview: bool = False, program: Program | None = None) -> Program:
+    """Run __main__.py with `config` (keys without the `monitoring:` namespace).
+
+    Pass `program` to keep what was recorded when the run raises (bad config).
+    """
+    program = program if program is not None else Program()
     mocks = _Mocks(program)
     settings.reset_options()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,

@@ -1,0 +1,336 @@
+"""The whole program under Pulumi mocks: the exact inputs and options of every resource."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from components.config import DEFAULT_IMAGES, ConfigError
+from components.prometheus_config import render_prometheus_config
+from components.rules import load_rule_files
+from tests.component.harness import Program, SecretValue, run_program
+
+CONTAINER = "docker:index/container:Container"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+VOLUME = "docker:index/volume:Volume"
+NETWORK = "docker:index/network:Network"
+PASSWORD = "correct-horse-battery-staple"
+DSN = "postgresql://monitor:pg-secret-pass@db.internal:5432/app?sslmode=require"
+REDIS_PASSWORD = "redis-secret-pass"
+
+# The production-like config: every exporter on, credentials as secrets.
+PROD = {"postgresDsn": DSN, "redisPassword": REDIS_PASSWORD, "grafanaAdminPassword": PASSWORD}
+PROD_SECRETS = ("postgresDsn", "redisPassword", "grafanaAdminPassword")
+
+# container resource name -> (container name in dev, config image key)
+EXPECTED_CONTAINERS = {
+    "prometheus": ("monitoring-dev-prometheus", "prometheus"),
+    "grafana": ("monitoring-dev-grafana", "grafana"),
+    "node-exporter": ("monitoring-dev-node-exporter", "node"),
+    "postgres-exporter": ("monitoring-dev-postgres-exporter", "postgres"),
+    "redis-exporter": ("monitoring-dev-redis-exporter", "redis"),
+    "nginx-exporter": ("monitoring-dev-nginx-exporter", "nginx"),
+    "celery-exporter": ("monitoring-dev-celery-exporter", "celery"),
+}
+
+
+@pytest.fixture(scope="module")
+def prod() -> Program:
+    return run_program(PROD, PROD_SECRETS)
+
+
+@pytest.fixture(scope="module")
+def dev() -> Program:
+    # The dev stack file's values: demo on, loopback.
+    dev_file = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]
+    return run_program({k.split(":", 1)[1]: v for k, v in dev_file.items()})
+
+
+def containers(program: Program) -> dict:
+    return {r.name: r for r in program.of_type(CONTAINER)}
+
+
+def env_of(container) -> dict:
+    result = {}
+    for entry in container.inputs.get("envs", []):
+        secret = isinstance(entry, SecretValue)
+        key, _, value = (entry.value if secret else entry).partition("=")
+        result[key] = SecretValue(value) if secret else value
+    return result
+
+
+def image_of(program: Program, container) -> str:
+    """The RemoteImage reference whose computed imageId the container runs."""
+    images = {f"sha256:{__import__('hashlib').sha256(f'{IMAGE}/{r.name}'.encode()).hexdigest()}": r
+              for r in program.of_type(IMAGE)}
+    return images[container.inputs["image"]].inputs["name"]
+
+
+def test_every_container_of_the_stack_with_its_pinned_image(prod):
+    found = containers(prod)
+    assert set(found) == set(EXPECTED_CONTAINERS)
+    for resource_name, (container_name, image_key) in EXPECTED_CONTAINERS.items():
+        container = found[resource_name]
+        assert container.inputs["name"] == container_name
+        assert image_of(prod, container) == DEFAULT_IMAGES[image_key]
+    for image in prod.of_type(IMAGE):
+        reference = image.inputs["name"]
+        assert ":" in reference.rsplit("/", 1)[-1] and not reference.endswith(":latest"), reference
+        assert image.inputs["keepLocally"] is True
+
+
+def test_every_container_has_restart_policy_memory_limit_and_the_stack_network(prod):
+    for container in prod.of_type(CONTAINER):
+        assert container.inputs["restart"] == "unless-stopped"
+        assert container.inputs["memory"] > 0
+        assert container.inputs["networksAdvanced"][0]["name"] == "monitoring-dev-net"
+    network = prod.one(NETWORK, "network")
+    assert network.inputs["name"] == "monitoring-dev-net" and network.inputs["driver"] == "bridge"
+
+
+def test_memory_and_restart_come_from_config():
+    program = run_program({**PROD, "restartPolicy": "always",
+                           "prometheus": {"memoryMb": 2048}, "exporters": {"node": {"memoryMb": 64}}}, PROD_SECRETS)
+    found = containers(program)
+    assert found["prometheus"].inputs["memory"] == 2048
+    assert found["node-exporter"].inputs["memory"] == 64
+    assert {c.inputs["restart"] for c in found.values()} == {"always"}
+
+
+def test_only_prometheus_and_grafana_publish_ports_bound_to_loopback(prod):
+    published = {c.name: c.inputs.get("ports", []) for c in prod.of_type(CONTAINER) if c.inputs.get("ports")}
+    assert published == {
+        "prometheus": [{"internal": 9090, "external": 9090, "ip": "127.0.0.1", "protocol": "tcp"}],
+        "grafana": [{"internal": 3000, "external": 3000, "ip": "127.0.0.1", "protocol": "tcp"}],
+    }
+
+
+def test_ports_follow_bind_address_and_configured_ports():
+    program = run_program({**PROD, "bindAddress": "10.1.2.3", "grafana": {"port": 3300},
+                           "prometheus": {"port": 9999}}, PROD_SECRETS)
+    found = containers(program)
+    assert found["grafana"].inputs["ports"] == [{"internal": 3000, "external": 3300, "ip": "10.1.2.3", "protocol": "tcp"}]
+    assert found["prometheus"].inputs["ports"] == [{"internal": 9090, "external": 9999, "ip": "10.1.2.3", "protocol": "tcp"}]
+    assert program.outputs["grafanaUrl"] == ("http://10.1.2.3:3300", False)
+    assert program.outputs["prometheusUrl"] == ("http://10.1.2.3:9999", False)
+
+
+def test_prometheus_runs_the_rendered_config_and_rules(prod):
+    container = containers(prod)["prometheus"]
+    uploads = {u["file"]: u["content"] for u in container.inputs["uploads"]}
+    expected_yml = render_prometheus_config(
+        scrape_interval="15s", evaluation_interval="15s", scrape_timeout="10s",
+        rule_files=["/etc/prometheus/rules/*.yml"],
+        targets={
+            "prometheus": ["localhost:9090"],
+            "grafana": ["monitoring-dev-grafana:3000"],
+            "node": ["monitoring-dev-node-exporter:9100"],
+            "postgres": ["monitoring-dev-postgres-exporter:9187"],
+            "redis": ["monitoring-dev-redis-exporter:9121"],
+            "nginx": ["monitoring-dev-nginx-exporter:9113"],
+            "celery": ["monitoring-dev-celery-exporter:5555"],
+            "django": ["django:8000"],
+        })
+    assert uploads.pop("/etc/prometheus/prometheus.yml") == expected_yml
+    assert uploads == {f"/etc/prometheus/rules/{name}": text for name, text in load_rule_files().items()}
+    assert uploads, "rule files are uploaded"
+    assert container.inputs["command"] == [
+        "--config.file=/etc/prometheus/prometheus.yml",
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=15d",
+        "--web.console.libraries=/usr/share/prometheus/console_libraries",
+        "--web.console.templates=/usr/share/prometheus/consoles",
+    ]
+    assert container.inputs["volumes"] == [{"containerPath": "/prometheus", "volumeName": "monitoring-dev-prometheus-data"}]
+    assert container.inputs["healthcheck"] == {
+        "tests": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
+        "interval": "15s", "timeout": "5s", "retries": 5, "startPeriod": "20s"}
+    assert container.inputs["wait"] is True
+
+
+def test_scrape_settings_and_retention_come_from_config():
+    program = run_program({**PROD, "prometheus": {"retention": "30d", "scrapeInterval": "30s",
+                                                  "scrapeTimeout": "20s", "evaluationInterval": "1m"},
+                           "targets": {"django": ["web-1:8000", "web-2:8000"]}}, PROD_SECRETS)
+    container = containers(program)["prometheus"]
+    rendered = yaml.safe_load(next(u["content"] for u in container.inputs["uploads"]
+                                   if u["file"] == "/etc/prometheus/prometheus.yml"))
+    assert rendered["global"] == {"scrape_interval": "30s", "scrape_timeout": "20s", "evaluation_interval": "1m"}
+    django = next(j for j in rendered["scrape_configs"] if j["job_name"] == "django")
+    assert django["static_configs"] == [{"targets": ["web-1:8000", "web-2:8000"]}]
+    assert "--storage.tsdb.retention.time=30d" in container.inputs["command"]
+
+
+def test_grafana_is_locked_down_with_a_secret_admin_password(prod):
+    container = containers(prod)["grafana"]
+    env = env_of(container)
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    assert env["GF_USERS_ALLOW_ORG_CREATE"] == "false"
+    assert env["GF_SECURITY_ADMIN_USER"] == "admin"
+    assert env["GF_SECURITY_ADMIN_PASSWORD"] == SecretValue(PASSWORD)
+    assert env["GF_SERVER_ROOT_URL"] == "http://127.0.0.1:3000/"
+    assert container.inputs["healthcheck"]["tests"] == [
+        "CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/api/health"]
+    assert container.inputs["wait"] is True
+    assert container.inputs["volumes"] == [{"containerPath": "/var/lib/grafana", "volumeName": "monitoring-dev-grafana-data"}]
+    assert prod.of_type("random:index/randomPassword:RandomPassword") == []
+    assert prod.outputs["grafanaAdminPassword"] == (PASSWORD, True)
+    assert prod.outputs["grafanaAdminUser"] == ("admin", False)
+
+
+def test_grafana_password_is_generated_when_unset(dev):
+    generated = dev.one("random:index/randomPassword:RandomPassword", "grafana-admin-password")
+    assert generated.inputs["length"] == 32
+    value, secret = dev.outputs["grafanaAdminPassword"]
+    assert secret and value.startswith("generated-")
+    env = env_of(containers(dev)["grafana"])
+    assert env["GF_SECURITY_ADMIN_PASSWORD"] == SecretValue(value)
+
+
+def test_grafana_settings_from_config():
+    program = run_program({**PROD, "grafana": {"adminUser": "ops", "rootUrl": "https://grafana.example.org/",
+                                               "plugins": ["grafana-clock-panel@2.1.8"]}}, PROD_SECRETS)
+    env = env_of(containers(program)["grafana"])
+    assert env["GF_SECURITY_ADMIN_USER"] == "ops"
+    assert env["GF_SERVER_ROOT_URL"] == "https://grafana.example.org/"
+    assert env["GF_PLUGINS_PREINSTALL"] == "grafana-clock-panel@2.1.8"
+
+
+def test_data_volumes_survive_replacement_and_destroy(prod):
+    volumes = {v.name: v for v in prod.of_type(VOLUME)}
+    assert set(volumes) == {"prometheus-data", "grafana-data"}
+    assert volumes["prometheus-data"].inputs["name"] == "monitoring-dev-prometheus-data"
+    assert volumes["grafana-data"].inputs["name"] == "monitoring-dev-grafana-data"
+    for volume in volumes.values():
+        assert volume.options["retainOnDelete"] is True
+
+
+def test_exporter_credentials_are_secrets(prod):
+    found = containers(prod)
+    assert env_of(found["postgres-exporter"]) == {"DATA_SOURCE_NAME": SecretValue(DSN)}
+    assert env_of(found["redis-exporter"]) == {"REDIS_ADDR": "redis://redis:6379",
+                                                "REDIS_PASSWORD": SecretValue(REDIS_PASSWORD)}
+    assert env_of(found["celery-exporter"]) == {"CELERY_BROKER_URL": SecretValue("redis://redis:6379/0"),
+                                                 "FLOWER_PORT": "5555"}
+
+
+def _plaintext_strings(value):
+    if isinstance(value, SecretValue):
+        return
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _plaintext_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _plaintext_strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.mark.parametrize("program_name", ["prod", "dev"])
+def test_no_credential_appears_in_plaintext(program_name, request):
+    program = request.getfixturevalue(program_name)
+    secrets = [PASSWORD, DSN, "pg-secret-pass", REDIS_PASSWORD]
+    if program_name == "dev":
+        secrets.append(program.outputs["grafanaAdminPassword"][0])
+    for resource in program.resources:
+        for text in _plaintext_strings(resource.inputs):
+            for secret in secrets:
+                assert secret not in text, f"{resource.type} {resource.name} carries a credential in plaintext"
+
+
+def test_exporter_commands_healthchecks_and_host_access(prod):
+    found = containers(prod)
+    node = found["node-exporter"].inputs
+    assert node["command"] == ["--path.rootfs=/host"]
+    assert node["pidMode"] == "host"
+    assert node["mounts"] == [{"target": "/host", "source": "/", "type": "bind", "readOnly": True,
+                               "bindOptions": {"propagation": "rslave"}}]
+    assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/"]
+    assert found["postgres-exporter"].inputs["healthcheck"]["tests"][1] == "wget"
+    # scratch images: no shell, no healthcheck
+    assert "healthcheck" not in found["redis-exporter"].inputs
+    assert "healthcheck" not in found["nginx-exporter"].inputs
+    assert found["nginx-exporter"].inputs["command"] == ["--nginx.scrape-uri=http://nginx:8080/stub_status"]
+    assert found["celery-exporter"].inputs["command"] == ["celery", "flower", "--port=5555"]
+    assert found["celery-exporter"].inputs["healthcheck"]["tests"][1] == "python"
+    for name in ("node-exporter", "postgres-exporter", "redis-exporter", "nginx-exporter", "celery-exporter"):
+        assert "ports" not in found[name].inputs or found[name].inputs["ports"] == []
+        assert found[name].inputs.get("wait") is False
+
+
+def test_disabled_exporters_are_not_created_nor_scraped():
+    program = run_program({"exporters": {"postgres": {"enabled": False}, "nginx": {"enabled": "false"}},
+                           "redisPassword": REDIS_PASSWORD}, ["redisPassword"])
+    assert set(containers(program)) == set(EXPECTED_CONTAINERS) - {"postgres-exporter", "nginx-exporter"}
+    prometheus = containers(program)["prometheus"]
+    rendered = yaml.safe_load(prometheus.inputs["uploads"][0]["content"])
+    assert [j["job_name"] for j in rendered["scrape_configs"]] == [
+        "prometheus", "grafana", "node", "redis", "django", "celery"]
+
+
+def test_exporter_settings_come_from_config():
+    program = run_program({**PROD, "exporters": {
+        "redis": {"address": "redis://cache.internal:6380"},
+        "nginx": {"scrapeUri": "http://proxy.internal:8081/status", "image": "nginx/nginx-prometheus-exporter:1.4.2"},
+        "celery": {"brokerUrl": "amqp://mq.internal:5672//"}}}, PROD_SECRETS)
+    found = containers(program)
+    assert env_of(found["redis-exporter"])["REDIS_ADDR"] == "redis://cache.internal:6380"
+    assert found["nginx-exporter"].inputs["command"] == ["--nginx.scrape-uri=http://proxy.internal:8081/status"]
+    assert image_of(program, found["nginx-exporter"]) == "nginx/nginx-prometheus-exporter:1.4.2"
+    assert env_of(found["celery-exporter"])["CELERY_BROKER_URL"] == SecretValue("amqp://mq.internal:5672//")
+
+
+def test_joining_an_existing_network_creates_none():
+    program = run_program({**PROD, "network": "platform"}, PROD_SECRETS)
+    assert program.of_type(NETWORK) == []
+    assert ("docker:index/getNetwork:getNetwork", {"name": "platform"}) in program.invokes
+    for container in program.of_type(CONTAINER):
+        assert container.inputs["networksAdvanced"][0]["name"] == "platform"
+
+
+def test_components_use_type_tokens_and_parent_their_children(prod):
+    components = {r.urn: r for r in prod.resources if not r.custom}
+    assert {r.type for r in components.values()} == {
+        "monitoring:index:StackNetwork", "monitoring:index:PrometheusServer",
+        "monitoring:index:GrafanaServer", "monitoring:index:Exporter"}
+    for resource in prod.resources:
+        if resource.custom:
+            assert resource.options["parent"] in components, f"{resource.name} has no component parent"
+            assert components[resource.options["parent"]].name == resource.name.removesuffix("-image") \
+                .removesuffix("-data").removesuffix("-admin-password")
+
+
+def test_containers_depend_on_their_image(prod):
+    images = {r.name: r.urn for r in prod.of_type(IMAGE)}
+    for container in prod.of_type(CONTAINER):
+        assert container.options["propertyDependencies"]["image"] == [images[f"{container.name}-image"]]
+
+
+def test_dev_stack_registers_the_stack_without_credentials_of_its_own(dev):
+    # demo mode: no DSN is needed; every container is still there
+    assert set(containers(dev)) >= set(EXPECTED_CONTAINERS)
+
+
+@pytest.mark.parametrize("config, key", [
+    ({"grafana": {"port": 70000}}, "grafana.port"),
+    ({"grafana": {"image": "grafana/grafana:latest"}}, "grafana.image"),
+    ({"prometheus": {"retention": "15days"}}, "prometheus.retention"),
+    ({"exporters": {"mysql": {}}}, "exporters.mysql"),
+    ({"prometheus": {"scrapeTimeout": "20s"}}, "prometheus.scrapeTimeout"),
+    ({"bindAddress": "localhost"}, "bindAddress"),
+    ({"grafanaAdminPassword": "short"}, "grafanaAdminPassword"),
+    ({"prometheus": {"port": 3000}}, "prometheus.port"),
+    ({"demo": False, "postgresDsn": None}, "postgresDsn"),
+])
+def test_bad_config_registers_no_resource(config, key):
+    program = Program()
+    full = {"demo": True, **config}
+    full = {k: v for k, v in full.items() if v is not None}
+    with pytest.raises(ConfigError) as failure:
+        run_program(full, [k for k in full if k in PROD_SECRETS], program=program)
+    assert f"monitoring:{key}:" in str(failure.value)
+    assert program.resources == []
