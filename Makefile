@@ -1,0 +1,26 @@
+# Entry points; each is documented in the README.
+.PHONY: test up down dashboards bench-mocks bench-panels
+
+# The whole test suite: installs Debian and PyPI packages it needs, then runs pytest.
+test:
+	bash scripts/test.sh
+
+# The dev stack with `pulumi up` on a local file backend (or $$PULUMI_BACKEND_URL).
+up:
+	bash scripts/stack.sh up
+
+# Tear the dev stack down; the Prometheus and Grafana data volumes are kept.
+down:
+	bash scripts/stack.sh down
+
+# Write the four dashboards' JSON to out/dashboards.
+dashboards:
+	.venv/bin/python -m dashboards out/dashboards
+
+# Time the whole program under Pulumi mocks and count its resources.
+bench-mocks:
+	.venv/bin/python scripts/bench_mocks.py
+
+# Time every panel's queries against a real Prometheus scraping real services.
+bench-panels:
+	.venv/bin/python scripts/bench_panels.py
