@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config import Secret, StackConfig, load_config, values_in_namespace
 from components.exporters import Exporter, ExporterArgs, exporter_envs
 from components.grafana import GrafanaServer, GrafanaServerArgs
+from components.grafana_content import GrafanaContent, GrafanaContentArgs
 from components.network import StackNetwork, StackNetworkArgs
 from components.prometheus import PORT as PROMETHEUS_PORT, PrometheusServer, PrometheusServerArgs
 from components.prometheus_config import render_prometheus_config
 from components.rules import load_rule_files
 from components import grafana as grafana_module
+from dashboards import build_dashboards
 
 
 def load_stack_config() -> StackConfig:
@@ -23,6 +27,12 @@ def load_stack_config() -> StackConfig:
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     return load_config(values_in_namespace(everything))
+
+
+def image_version(image: str) -> str:
+    """`3.7.3` from `prom/prometheus:v3.7.3`; a digest-pinned image is taken as 3.x."""
+    match = re.search(r":v?(\d+\.\d+\.\d+)", image.rsplit("/", 1)[-1])
+    return match.group(1) if match else "3.0.0"
 
 
 def _secret(value: Secret | None) -> pulumi.Output[str] | None:
@@ -59,9 +69,23 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), network=network.name, **common))
 
+    content = GrafanaContent("grafana-content", GrafanaContentArgs(
+        grafana_url=grafana.url if cfg.bind_address not in ("0.0.0.0", "::")
+        else f"http://127.0.0.1:{cfg.grafana.port}",
+        admin_user=grafana.admin_user,
+        admin_password=grafana.admin_password,
+        prometheus_url=f"http://{prefix}-prometheus:{PROMETHEUS_PORT}",
+        scrape_interval=p.scrape_interval,
+        prometheus_version=image_version(p.image),
+        root_url=cfg.grafana.root_url,
+        dashboards=build_dashboards(),
+        depends_on=[grafana.container, prometheus.container],
+    ))
+
     return {
         "grafanaUrl": grafana.url,
         "prometheusUrl": prometheus.url,
         "grafanaAdminUser": grafana.admin_user,
         "grafanaAdminPassword": grafana.admin_password,
+        "dashboardUrls": content.dashboard_urls,
     }

@@ -296,12 +296,12 @@ def test_components_use_type_tokens_and_parent_their_children(prod):
     components = {r.urn: r for r in prod.resources if not r.custom}
     assert {r.type for r in components.values()} == {
         "monitoring:index:StackNetwork", "monitoring:index:PrometheusServer",
-        "monitoring:index:GrafanaServer", "monitoring:index:Exporter"}
+        "monitoring:index:GrafanaServer", "monitoring:index:Exporter", "monitoring:index:GrafanaContent"}
     for resource in prod.resources:
         if resource.custom:
             assert resource.options["parent"] in components, f"{resource.name} has no component parent"
-            assert components[resource.options["parent"]].name == resource.name.removesuffix("-image") \
-                .removesuffix("-data").removesuffix("-admin-password")
+            parent = components[resource.options["parent"]].name
+            assert resource.name == parent or resource.name.startswith(f"{parent}-"), resource.name
 
 
 def test_containers_depend_on_their_image(prod):

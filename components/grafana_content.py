@@ -1,0 +1,77 @@
+"""What Grafana shows: the Prometheus data source, a folder and the four dashboards."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import pulumi
+import pulumiverse_grafana as grafana
+
+from components.grafana_settings import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID, render_datasource_json_data
+from dashboards import dashboard_json
+
+FOLDER_UID = "monitoring"
+FOLDER_TITLE = "Monitoring"
+
+
+@dataclass
+class GrafanaContentArgs:
+    # Where this program reaches Grafana (the published port), and as whom.
+    grafana_url: pulumi.Input[str]
+    admin_user: pulumi.Input[str]
+    admin_password: pulumi.Input[str]
+    # Where Grafana's server reaches Prometheus, on the stack network.
+    prometheus_url: str
+    scrape_interval: str
+    prometheus_version: str
+    # Public base URL of Grafana, for the dashboard links people open.
+    root_url: str
+    dashboards: Mapping[str, dict]
+    # The Grafana container (healthy before the provider is used) and Prometheus container.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class GrafanaContent(pulumi.ComponentResource):
+    dashboard_urls: dict[str, pulumi.Output[str]]
+
+    def __init__(self, resource_name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:GrafanaContent", resource_name, None, opts)
+        provider = grafana.Provider(
+            f"{resource_name}-provider",
+            url=args.grafana_url,
+            auth=pulumi.Output.secret(pulumi.Output.concat(args.admin_user, ":", args.admin_password)),
+            # Grafana answers its healthcheck before every API is ready: retry briefly.
+            retries=10,
+            retry_wait=3,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        on_grafana = pulumi.ResourceOptions(parent=self, provider=provider)
+        json_data = render_datasource_json_data(args.scrape_interval, args.prometheus_version)
+        self.data_source = grafana.oss.DataSource(
+            f"{resource_name}-prometheus",
+            type=DATASOURCE_TYPE,
+            name=DATASOURCE_NAME,
+            uid=DATASOURCE_UID,
+            url=args.prometheus_url,
+            access_mode="proxy",
+            is_default=True,
+            json_data_encoded=json.dumps(json_data, sort_keys=True),
+            opts=on_grafana,
+        )
+        self.folder = grafana.oss.Folder(f"{resource_name}-folder", title=FOLDER_TITLE, uid=FOLDER_UID,
+                                         opts=on_grafana)
+        base = args.root_url.rstrip("/")
+        self.dashboard_urls = {}
+        for uid, model in args.dashboards.items():
+            # overwrite: the UI may edit a dashboard; `pulumi up --refresh` puts the code's version back.
+            grafana.oss.Dashboard(
+                f"{resource_name}-{uid}",
+                config_json=dashboard_json(model),
+                folder=self.folder.uid,
+                overwrite=True,
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.data_source]),
+            )
+            self.dashboard_urls[uid] = pulumi.Output.from_input(f"{base}/d/{uid}")
+        self.register_outputs({"dashboard_urls": self.dashboard_urls})
