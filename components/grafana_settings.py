@@ -1,0 +1,41 @@
+"""Grafana settings shared by the Pulumi program and the dashboards package.
+
+Pure Python: no pulumi import, so the dashboards and their unit tests can use it.
+"""
+
+from __future__ import annotations
+
+# The provisioned Prometheus data source. Dashboards reference it by this uid
+# (through their `datasource` variable), never by a `${DS_PROMETHEUS}` placeholder.
+DATASOURCE_UID = "prometheus"
+DATASOURCE_TYPE = "prometheus"
+DATASOURCE_NAME = "Prometheus"
+
+
+def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -> dict:
+    """Return the `jsonData` of the Prometheus data source.
+
+    Key names are those of Grafana's Prometheus data source (`PromOptions` in
+    @grafana/prometheus, as in Grafana's provisioning docs):
+
+    - `timeInterval` must equal the real scrape interval: Grafana derives
+      `$__rate_interval` from it (at least 4x it), which keeps rate windows wide
+      enough for Prometheus 3, which drops the left-edge sample of a range.
+    - `httpMethod` POST avoids URL length limits on long queries.
+    - `prometheusType` / `prometheusVersion` let Grafana use the features the
+      server has; `cacheLevel` and `incrementalQuerying` cut repeated work on
+      auto-refresh.
+    """
+    if not isinstance(scrape_interval, str) or not scrape_interval.strip():
+        raise ValueError("scrape_interval must be a non-empty duration string such as '15s'")
+    if not isinstance(prometheus_version, str) or not prometheus_version.strip():
+        raise ValueError("prometheus_version must be a non-empty version string such as '3.7.3'")
+    return {
+        "httpMethod": "POST",
+        "timeInterval": scrape_interval,
+        "queryTimeout": "60s",
+        "prometheusType": "Prometheus",
+        "prometheusVersion": prometheus_version.lstrip("v"),
+        "cacheLevel": "High",
+        "incrementalQuerying": True,
+    }

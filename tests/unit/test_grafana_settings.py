@@ -1,0 +1,77 @@
+"""Unit tests for components/grafana_settings.py (pure, no pulumi)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.grafana_settings import (
+    DATASOURCE_NAME,
+    DATASOURCE_TYPE,
+    DATASOURCE_UID,
+    render_datasource_json_data,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_datasource_constants():
+    assert DATASOURCE_UID == "prometheus"
+    assert DATASOURCE_TYPE == "prometheus"
+    assert DATASOURCE_NAME == "Prometheus"
+
+
+def test_json_data_exact():
+    # Key names as Grafana's Prometheus data source reads them (PromOptions).
+    assert render_datasource_json_data("15s", "3.7.3") == {
+        "httpMethod": "POST",
+        "timeInterval": "15s",
+        "queryTimeout": "60s",
+        "prometheusType": "Prometheus",
+        "prometheusVersion": "3.7.3",
+        "cacheLevel": "High",
+        "incrementalQuerying": True,
+    }
+
+
+def test_time_interval_follows_scrape_interval():
+    # $__rate_interval is derived from timeInterval: it must be the real scrape interval.
+    assert render_datasource_json_data("30s", "3.7.3")["timeInterval"] == "30s"
+    assert render_datasource_json_data("5s", "2.42.0")["prometheusVersion"] == "2.42.0"
+
+
+def test_image_tag_style_version_is_normalised():
+    assert render_datasource_json_data("15s", "v3.7.3")["prometheusVersion"] == "3.7.3"
+
+
+def test_incremental_querying_is_a_real_boolean():
+    assert render_datasource_json_data("15s", "3.7.3")["incrementalQuerying"] is True
+
+
+def test_returns_a_fresh_dict_each_call():
+    first = render_datasource_json_data("15s", "3.7.3")
+    first["httpMethod"] = "GET"
+    assert render_datasource_json_data("15s", "3.7.3")["httpMethod"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("scrape_interval", "version"),
+    [("", "3.7.3"), ("   ", "3.7.3"), ("15s", ""), (None, "3.7.3"), ("15s", None)],
+)
+def test_rejects_empty_values(scrape_interval, version):
+    with pytest.raises(ValueError):
+        render_datasource_json_data(scrape_interval, version)
+
+
+def test_module_is_pure():
+    # Importing it in a fresh interpreter must not pull in pulumi.
+    code = (
+        "import sys, components.grafana_settings; "
+        "bad = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
+        "sys.exit('imports ' + ', '.join(bad) if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or result.stdout
