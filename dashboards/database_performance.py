@@ -1,0 +1,116 @@
+"""Database Performance: PostgreSQL connections, cache, transactions, size, row operations."""
+
+from __future__ import annotations
+
+from . import queries as q
+from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
+
+UID = "database-performance"
+TITLE = "Database Performance"
+DESCRIPTION = "PostgreSQL (postgres_exporter): connections, cache hit ratio, transactions, size and row operations."
+
+
+def _db_rate(metric: str, by: str = "") -> str:
+    group = f" by ({by})" if by else ""
+    return f"sum{group} (rate(pg_stat_database_{metric}{{{q.PG_DB}}}[{q.RATE}]))"
+
+
+def _hit_ratio(by: str = "") -> str:
+    # `> 0` drops windows without any block access instead of dividing 0 by 0.
+    return f"100 * {_db_rate('blks_hit', by)} / (({_db_rate('blks_hit', by)} + {_db_rate('blks_read', by)}) > 0)"
+
+
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec(
+        title="Active Connections",
+        type=GAUGE,
+        unit="short",
+        min=0,
+        max=100,
+        thresholds=((None, "green"), (50, "yellow"), (80, "red")),
+        queries=(Query(q.PG_CONNECTIONS, "connections"),),
+        description=(
+            "Client connections open on PostgreSQL (pg_stat_activity, all states). "
+            "Thresholds assume the default max_connections of 100: see Connection Usage."
+        ),
+        width=6,
+    ),
+    PanelSpec(
+        title="Cache Hit Ratio",
+        type=GAUGE,
+        unit="percent",
+        min=0,
+        max=100,
+        thresholds=((None, "red"), (90, "green")),
+        queries=(Query(_hit_ratio(), "hit ratio"),),
+        description="Share of block reads served from shared buffers, all databases but templates.",
+        width=6,
+    ),
+    PanelSpec(
+        title="Transactions per Second",
+        type=GAUGE,
+        unit="ops",
+        min=0,
+        queries=(Query(_db_rate("xact_commit"), "commits/s"),),
+        description="Committed transactions per second, all databases but templates.",
+        width=6,
+    ),
+    PanelSpec(
+        title="Database Size",
+        type=GAUGE,
+        unit="bytes",
+        min=0,
+        queries=(Query(f"pg_database_size_bytes{{{q.PG_DB}}}", "{{datname}}"),),
+        description="On-disk size of each database (template databases left out).",
+        width=6,
+    ),
+    PanelSpec(
+        title="Database Operations per Second",
+        type=TIMESERIES,
+        unit="rowsps",
+        queries=(
+            Query(_db_rate("tup_inserted"), "inserts"),
+            Query(_db_rate("tup_updated"), "updates"),
+            Query(_db_rate("tup_deleted"), "deletes"),
+        ),
+        description="Rows inserted, updated and deleted per second, all databases but templates.",
+        width=12,
+    ),
+    PanelSpec(
+        title="Connection Usage",
+        type=TIMESERIES,
+        unit="short",
+        min=0,
+        queries=(
+            Query(q.PG_CONNECTIONS, "connections"),
+            Query(q.PG_MAX_CONNECTIONS, "max_connections"),
+        ),
+        description="Open client connections against the server's max_connections setting.",
+        width=12,
+    ),
+    PanelSpec(
+        title="Cache Performance",
+        type=TIMESERIES,
+        unit="percent",
+        min=0,
+        max=100,
+        queries=(Query(_hit_ratio(by="datname"), "{{datname}}"),),
+        description="Buffer cache hit ratio per database over time.",
+        width=12,
+    ),
+    PanelSpec(
+        title="Transaction Activity",
+        type=TIMESERIES,
+        unit="ops",
+        queries=(
+            Query(_db_rate("xact_commit"), "commits"),
+            Query(_db_rate("xact_rollback"), "rollbacks"),
+        ),
+        description="Transactions committed and rolled back per second, all databases but templates.",
+        width=12,
+    ),
+)
+
+
+def build() -> dict:
+    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS)

@@ -1,0 +1,70 @@
+"""PromQL building blocks shared by several dashboards.
+
+Job names are the fixed scrape jobs of prometheus.yml. Every rate()/increase()
+uses `$__rate_interval`, which Grafana derives from the data source's
+`timeInterval` (the scrape interval), so windows are always >= 4 scrapes.
+"""
+
+from __future__ import annotations
+
+RATE = "$__rate_interval"
+
+# Host (node_exporter). The root filesystem only: node_exporter must be given the
+# host's root (--path.rootfs) to report it when it runs in a container.
+NODE = 'job="node"'
+ROOT_FS = 'job="node",mountpoint="/",fstype!="rootfs"'
+# Physical-ish interfaces: leave out loopback and the per-container veth/bridges
+# (their traffic is already counted on the real interface).
+NET_DEV = 'job="node",device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*"'
+
+# PostgreSQL (postgres_exporter). Per-database metrics: `datname!=""` drops the
+# shared-objects row (datid="0", NULL datname) that older exporters report for
+# PostgreSQL 15+, and the template databases are dropped. The `postgres`
+# maintenance database is kept on purpose: the application database may be
+# named `postgres`, and dropping it would leave the panels empty.
+PG = 'job="postgres"'
+PG_DB = 'job="postgres",datname!="",datname!~"template.*"'
+
+REDIS = 'job="redis"'
+DJANGO = 'job="django"'
+
+CPU_BUSY_PERCENT = f'100 * (1 - avg(rate(node_cpu_seconds_total{{{NODE},mode="idle"}}[{RATE}])))'
+CPU_BUSY_PERCENT_BY_INSTANCE = (
+    f'100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{{{NODE},mode="idle"}}[{RATE}])))'
+)
+MEMORY_USED_PERCENT = (
+    f"100 * (1 - sum(node_memory_MemAvailable_bytes{{{NODE}}}) / sum(node_memory_MemTotal_bytes{{{NODE}}}))"
+)
+DISK_USED_PERCENT = (
+    f"100 * (1 - sum(node_filesystem_avail_bytes{{{ROOT_FS}}}) / sum(node_filesystem_size_bytes{{{ROOT_FS}}}))"
+)
+
+# pg_stat_activity_count: always sum() it (its label set grew across exporter
+# versions). All states = connections held against max_connections.
+PG_CONNECTIONS = f"sum(pg_stat_activity_count{{{PG}}})"
+PG_CONNECTIONS_ACTIVE = f'sum(pg_stat_activity_count{{{PG},state="active"}})'
+PG_MAX_CONNECTIONS = f"max(pg_settings_max_connections{{{PG}}})"
+
+# Django (django-prometheus; prometheus_client appends `_total` to counters).
+DJANGO_LATENCY_BUCKET = f"django_http_requests_latency_seconds_by_view_method_bucket{{{DJANGO}}}"
+DJANGO_RESPONSES = "django_http_responses_total_by_status_view_method_total"
+
+
+def django_latency_quantile(quantile: float, by: str = "") -> str:
+    group = f"le, {by}" if by else "le"
+    return f"histogram_quantile({quantile}, sum by ({group}) (rate({DJANGO_LATENCY_BUCKET}[{RATE}])))"
+
+
+def or_zero(expr: str, **labels: str) -> str:
+    """`expr`, or a single 0 series when `expr` has no series at all.
+
+    For counters of events that may not have happened yet (4xx, 5xx,
+    exceptions, model writes): prometheus_client only exposes a labelled
+    counter after its first increment, so "no series" means "none so far".
+    `or on()` adds the 0 only when the left side is empty; label_replace gives
+    the 0 series the labels the legend uses.
+    """
+    zero = "vector(0)"
+    for name, value in labels.items():
+        zero = f'label_replace({zero}, "{name}", "{value}", "", "")'
+    return f"({expr}) or on() {zero}"
