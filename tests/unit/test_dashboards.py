@@ -1,0 +1,558 @@
+"""Unit tests for the dashboards package (SPEC section 5).
+
+The expected panels are written out here as a table, independently of the
+implementation's own tables, so that a change to either side fails a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import dashboards
+from dashboards import DASHBOARD_UIDS, build_dashboards, dashboard_json, iter_panel_queries
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT.parent / "shared" / "grafana-schemas"
+
+DS_REF = {"type": "prometheus", "uid": "${datasource}"}
+JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery"}
+
+G, R, Y = "green", "red", "yellow"
+BASE = ((None, G),)  # panels for which SPEC lists no thresholds: a single green base step
+
+# uid -> [(title, type, unit, threshold steps)], in SPEC order. Units marked
+# "SPEC" are given by SPEC section 5; the others are our choice for what SPEC
+# describes (e.g. "commits per second" -> ops/sec), pinned so they cannot drift.
+EXPECTED = {
+    "system-overview": [
+        ("CPU Usage", "gauge", "percent", ((None, G), (80, R))),  # SPEC
+        ("Memory Usage", "gauge", "percent", ((None, G), (70, Y), (85, R))),  # SPEC
+        ("Disk Usage", "gauge", "percent", ((None, G), (75, Y), (90, R))),  # SPEC
+        ("Database Connections", "timeseries", "short", BASE),
+        ("HTTP Requests per Second", "timeseries", "reqps", BASE),
+        ("Response Time p50/p95", "timeseries", "s", ((None, G), (0.5, R))),  # SPEC: s, 500 ms line
+    ],
+    "application-performance": [
+        ("HTTP Response Status Codes", "timeseries", "reqps", BASE),
+        ("Error Rate", "gauge", "percent", ((None, G), (1, Y), (5, R))),  # SPEC
+        ("Response Time p95", "gauge", "s", ((None, G), (0.5, R))),  # SPEC
+        ("Response Time by Endpoint", "timeseries", "s", BASE),
+        ("Requests per Second by Endpoint", "timeseries", "reqps", BASE),
+        ("Database Operations by Model", "timeseries", "ops", BASE),
+        ("Exceptions by Type", "timeseries", "eps", BASE),
+    ],
+    "database-performance": [
+        ("Active Connections", "gauge", "short", ((None, G), (50, Y), (80, R))),  # SPEC
+        ("Cache Hit Ratio", "gauge", "percent", ((None, R), (90, G))),  # SPEC
+        ("Transactions per Second", "gauge", "ops", BASE),
+        ("Database Size", "gauge", "bytes", BASE),  # SPEC: bytes
+        ("Database Operations per Second", "timeseries", "rowsps", BASE),
+        ("Connection Usage", "timeseries", "short", BASE),
+        ("Cache Performance", "timeseries", "percent", BASE),
+        ("Transaction Activity", "timeseries", "ops", BASE),
+    ],
+    "infrastructure-health": [
+        ("CPU Usage Over Time", "timeseries", "percent", BASE),  # SPEC: percent
+        ("Memory Usage", "timeseries", "bytes", BASE),  # SPEC: bytes
+        ("Disk Usage", "timeseries", "bytes", BASE),  # SPEC: bytes
+        ("Network Traffic", "timeseries", "Bps", BASE),  # SPEC: bytes per second
+        ("Redis Memory Usage", "timeseries", "bytes", BASE),  # SPEC: bytes
+        ("Redis Activity", "timeseries", "short", BASE),
+        ("Service Health Status", "bargauge", "none", ((None, R), (1, G))),  # SPEC: green up, red down
+    ],
+}
+EXPECTED_COUNTS = {
+    "system-overview": 6,
+    "application-performance": 7,
+    "database-performance": 8,
+    "infrastructure-health": 7,
+}
+
+
+@pytest.fixture(scope="module")
+def models():
+    return build_dashboards()
+
+
+def all_panels(models):
+    for uid in DASHBOARD_UIDS:
+        for panel in models[uid]["panels"]:
+            yield uid, panel
+
+
+def all_targets(models):
+    for uid, panel in all_panels(models):
+        for target in panel.get("targets", []):
+            yield uid, panel, target
+
+
+def panel_by_title(models, uid, title):
+    matches = [p for p in models[uid]["panels"] if p["title"] == title]
+    assert len(matches) == 1, f"{uid}: {len(matches)} panels titled {title!r}"
+    return matches[0]
+
+
+def exprs_of(panel):
+    return [t["expr"] for t in panel["targets"]]
+
+
+# --- structure --------------------------------------------------------------
+
+
+def test_uids_and_order(models):
+    assert DASHBOARD_UIDS == (
+        "system-overview",
+        "application-performance",
+        "database-performance",
+        "infrastructure-health",
+    )
+    assert list(models) == list(DASHBOARD_UIDS)
+    for uid, model in models.items():
+        assert model["uid"] == uid
+
+
+def test_panel_counts(models):
+    assert sum(len(m["panels"]) for m in models.values()) == 28
+    for uid, count in EXPECTED_COUNTS.items():
+        assert len(models[uid]["panels"]) == count, uid
+        assert len(EXPECTED[uid]) == count, uid
+
+
+@pytest.mark.parametrize("uid", list(EXPECTED))
+def test_titles_types_units_thresholds(models, uid):
+    actual = []
+    for panel in models[uid]["panels"]:
+        defaults = panel["fieldConfig"]["defaults"]
+        assert defaults["thresholds"]["mode"] == "absolute", panel["title"]
+        steps = tuple((s["value"], s["color"]) for s in defaults["thresholds"]["steps"])
+        actual.append((panel["title"], panel["type"], defaults.get("unit"), steps))
+    assert actual == EXPECTED[uid]
+
+
+def test_dashboard_settings(models):
+    for uid, model in models.items():
+        assert "id" not in model, uid
+        assert model["refresh"] == "30s"
+        assert model["editable"] is True
+        assert model["time"] == {"from": "now-1h", "to": "now"}
+        assert "monitoring" in model["tags"]
+        assert model["title"]
+        # Classic v1 JSON model (not the v2 "spec/elements" format of Grafana 13).
+        assert model["schemaVersion"] == 41
+        assert "elements" not in model and "spec" not in model
+
+
+def test_datasource_variable(models):
+    for uid, model in models.items():
+        variables = model["templating"]["list"]
+        ds_vars = [v for v in variables if v["name"] == "datasource"]
+        assert len(ds_vars) == 1, uid
+        var = ds_vars[0]
+        assert var["type"] == "datasource"
+        assert var["query"] == "prometheus"
+        assert var["current"]["value"] == "prometheus"  # our data source's uid
+        assert var["current"]["text"] == "Prometheus"
+
+
+def test_datasource_references(models):
+    for uid, model in models.items():
+        text = json.dumps(model)
+        assert "DS_PROMETHEUS" not in text and "__inputs" not in text, uid
+    for uid, panel in all_panels(models):
+        assert panel["datasource"] == DS_REF, (uid, panel["title"])
+    for uid, panel, target in all_targets(models):
+        assert target["datasource"] == DS_REF, (uid, panel["title"], target.get("refId"))
+
+
+def test_panel_ids_and_grid(models):
+    for uid, model in models.items():
+        ids = [p["id"] for p in model["panels"]]
+        assert all(isinstance(i, int) and i > 0 for i in ids), uid
+        assert len(ids) == len(set(ids)), uid
+        cells = set()
+        for panel in model["panels"]:
+            pos = panel["gridPos"]
+            assert pos["w"] > 0 and pos["h"] > 0 and pos["x"] >= 0 and pos["y"] >= 0
+            assert pos["x"] + pos["w"] <= 24, (uid, panel["title"])
+            for x in range(pos["x"], pos["x"] + pos["w"]):
+                for y in range(pos["y"], pos["y"] + pos["h"]):
+                    assert (x, y) not in cells, f"{uid}: {panel['title']} overlaps another panel"
+                    cells.add((x, y))
+
+
+def test_targets_have_expr_and_unique_ref_ids(models):
+    for uid, panel in all_panels(models):
+        targets = panel["targets"]
+        assert targets, (uid, panel["title"])
+        ref_ids = [t["refId"] for t in targets]
+        assert ref_ids == [chr(ord("A") + i) for i in range(len(targets))], (uid, panel["title"])
+        for target in targets:
+            assert isinstance(target["expr"], str) and target["expr"].strip(), (uid, panel["title"])
+
+
+def test_iter_panel_queries(models):
+    for uid, model in models.items():
+        yielded = list(iter_panel_queries(model))
+        expected = [(p["title"], t["refId"], t["expr"]) for p in model["panels"] for t in p["targets"]]
+        assert yielded == expected, uid
+
+
+# --- queries ------------------------------------------------------------------
+
+
+def _calls(expr, function):
+    """Arguments of every call of `function` in expr."""
+    for match in re.finditer(rf"\b{function}\(", expr):
+        depth, start = 1, match.end()
+        for i in range(start, len(expr)):
+            depth += {"(": 1, ")": -1}.get(expr[i], 0)
+            if depth == 0:
+                yield expr[start:i]
+                break
+        else:
+            pytest.fail(f"unbalanced parentheses in {expr}")
+
+
+def test_rates_use_rate_interval(models):
+    seen = 0
+    for uid, panel, target in all_targets(models):
+        expr = target["expr"]
+        for function in ("rate", "irate", "increase"):
+            for argument in _calls(expr, function):
+                seen += 1
+                assert argument.rstrip().endswith("[$__rate_interval]"), (panel["title"], expr)
+        # No fixed range windows anywhere.
+        for window in re.findall(r"\[([^\]]*)\]", expr):
+            assert window == "$__rate_interval", (panel["title"], expr)
+    assert seen > 0
+
+
+def test_jobs_are_fixed_names(models):
+    for uid, panel, target in all_targets(models):
+        jobs = re.findall(r'\bjob\s*=~?\s*"([^"]*)"', target["expr"])
+        assert jobs, (panel["title"], target["expr"])
+        assert set(jobs) <= JOBS, (panel["title"], target["expr"])
+        assert "$" not in target["expr"].replace("$__rate_interval", ""), target["expr"]
+
+
+def test_pg_stat_activity_count_is_summed(models):
+    found = 0
+    for uid, panel, target in all_targets(models):
+        expr = target["expr"]
+        for match in re.finditer(r"pg_stat_activity_count", expr):
+            found += 1
+            assert re.search(r"\bsum(\s+by\s*\([^)]*\))?\s*\(\s*$", expr[: match.start()]), expr
+    assert found >= 3
+
+
+def test_pg_per_database_metrics_filter_datname(models):
+    found = 0
+    for uid, panel, target in all_targets(models):
+        for selector in re.findall(r"(pg_stat_database_\w+|pg_database_size_bytes)\{([^}]*)\}", target["expr"]):
+            found += 1
+            labels = selector[1]
+            # Drops the shared datid="0" row (empty datname) and the templates, keeps the app database.
+            assert 'datname!=""' in labels, target["expr"]
+            assert 'datname!~"template.*"' in labels, target["expr"]
+            assert "postgres" not in labels.replace('job="postgres"', ""), target["expr"]
+        # No unfiltered use of a per-database metric.
+        for metric in re.finditer(r"\b(pg_stat_database_\w+|pg_database_size_bytes)\b", target["expr"]):
+            assert target["expr"][metric.end() : metric.end() + 1] == "{", target["expr"]
+    assert found >= 10
+
+
+def test_postgres_panels_use_expected_metrics(models):
+    db = "database-performance"
+    assert "pg_settings_max_connections" in " ".join(exprs_of(panel_by_title(models, db, "Connection Usage")))
+    hit = " ".join(exprs_of(panel_by_title(models, db, "Cache Hit Ratio")))
+    assert "blks_hit" in hit and "blks_read" in hit
+    activity = exprs_of(panel_by_title(models, db, "Transaction Activity"))
+    assert "xact_commit" in activity[0] and "xact_rollback" in activity[1]
+    ops = exprs_of(panel_by_title(models, db, "Database Operations per Second"))
+    assert ["tup_inserted" in ops[0], "tup_updated" in ops[1], "tup_deleted" in ops[2]] == [True] * 3
+    assert "pg_database_size_bytes" in exprs_of(panel_by_title(models, db, "Database Size"))[0]
+
+
+def test_django_metric_names(models):
+    text = " ".join(t["expr"] for _, _, t in all_targets(models))
+    for name in (
+        "django_http_requests_total_by_method_total",
+        "django_http_responses_total_by_status_view_method_total",
+        "django_http_requests_latency_seconds_by_view_method_bucket",
+        "django_http_requests_total_by_view_transport_method_total",
+        "django_model_inserts_total",
+        "django_model_updates_total",
+        "django_model_deletes_total",
+        "django_http_exceptions_total_by_type_total",
+    ):
+        assert name in text, name
+    for metric in re.findall(r"\bdjango_\w+", text):
+        assert metric.endswith(("_total", "_bucket")), metric
+
+
+def test_status_codes_panel(models):
+    panel = panel_by_title(models, "application-performance", "HTTP Response Status Codes")
+    assert panel["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
+    legends = [t["legendFormat"] for t in panel["targets"]]
+    assert legends == ["2xx", "4xx", "5xx"]
+    for target, cls in zip(panel["targets"], "245"):
+        assert f'status=~"{cls}.."' in target["expr"]
+
+
+def test_response_time_threshold_line(models):
+    panel = panel_by_title(models, "system-overview", "Response Time p50/p95")
+    assert panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] in ("line", "dashed")
+    exprs = exprs_of(panel)
+    assert "histogram_quantile(0.5," in exprs[0] and "histogram_quantile(0.95," in exprs[1]
+
+
+def test_redis_memory_shows_max_and_explains_zero(models):
+    panel = panel_by_title(models, "infrastructure-health", "Redis Memory Usage")
+    exprs = exprs_of(panel)
+    assert any("redis_memory_used_bytes" in e for e in exprs)
+    max_targets = [t for t in panel["targets"] if "redis_memory_max_bytes" in t["expr"]]
+    assert max_targets and not any(t.get("hide") for t in max_targets)
+    assert "0" in max_targets[0]["legendFormat"]
+    assert "no" in panel["description"].lower() and "0" in panel["description"]
+    # Never divide by maxmemory anywhere (0 when unset).
+    for _, _, target in all_targets(models):
+        assert not re.search(r"/\s*\(?\s*\w*\(?redis_memory_max_bytes", target["expr"])
+
+
+def test_service_health(models):
+    panel = panel_by_title(models, "infrastructure-health", "Service Health Status")
+    assert panel["type"] == "bargauge"
+    by_legend = {t["legendFormat"]: t["expr"] for t in panel["targets"]}
+    assert set(by_legend) == {"Django", "PostgreSQL", "Redis", "Celery", "nginx"}
+    assert 'pg_up{job="postgres"}' in by_legend["PostgreSQL"]
+    assert 'redis_up{job="redis"}' in by_legend["Redis"]
+    assert 'nginx_up{job="nginx"}' in by_legend["nginx"]
+    assert 'up{job="django"}' in by_legend["Django"]
+    assert 'up{job="celery"}' in by_legend["Celery"]
+    mappings = panel["fieldConfig"]["defaults"]["mappings"]
+    options = {}
+    for mapping in mappings:
+        assert mapping["type"] == "value"
+        options.update(mapping["options"])
+    assert (options["1"]["text"], options["1"]["color"]) == ("UP", "green")
+    assert (options["0"]["text"], options["0"]["color"]) == ("DOWN", "red")
+
+
+# --- output -------------------------------------------------------------------
+
+
+def test_json_is_deterministic():
+    first = {uid: dashboard_json(m) for uid, m in build_dashboards().items()}
+    second = {uid: dashboard_json(m) for uid, m in build_dashboards().items()}
+    assert first == second
+    for uid, text in first.items():
+        assert text.endswith("\n")
+        model = json.loads(text)
+        assert text == json.dumps(model, sort_keys=True, indent=2) + "\n"
+
+
+def test_cli_writes_dashboard_json(tmp_path):
+    out = tmp_path / "nested" / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboards", str(out)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    models = build_dashboards()
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{uid}.json" for uid in DASHBOARD_UIDS)
+    for uid, model in models.items():
+        assert (out / f"{uid}.json").read_text(encoding="utf-8") == dashboard_json(model)
+        assert f"{uid}.json" in result.stdout
+
+
+@pytest.mark.parametrize("argv", [[], ["a", "b"]])
+def test_cli_bad_usage(argv):
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboards", *argv], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "usage" in result.stderr.lower()
+
+
+def test_cli_out_dir_is_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboards", str(target)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "not a directory" in result.stderr
+
+
+def test_package_does_not_import_pulumi():
+    code = (
+        "import sys, dashboards; dashboards.build_dashboards(); "
+        "bad = sorted(m for m in sys.modules if m == 'pulumi' or m.startswith('pulumi.')); "
+        "sys.exit('imports ' + ', '.join(bad) if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or result.stdout
+
+
+# --- JSON schemas (grafana-foundation-sdk jsonschema/, draft-07) ---------------
+
+PANEL_SCHEMAS = {"timeseries": "timeseries", "gauge": "gauge", "bargauge": "bargauge"}
+BASE_URI = "https://grafana-schemas.invalid/"
+
+
+@pytest.fixture(scope="module")
+def schema_registry():
+    if not SCHEMA_DIR.is_dir():
+        pytest.skip(f"Grafana JSON schemas not found at {SCHEMA_DIR} (expected shared/ beside the repo)")
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT7
+
+    registry = Registry()
+    for path in sorted(SCHEMA_DIR.glob("*.jsonschema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        registry = registry.with_resource(BASE_URI + path.name, Resource.from_contents(contents, DRAFT7))
+    return registry
+
+
+def _errors(registry, schema_file, pointer, instance):
+    """Schema errors of instance against `schema_file#pointer` (all $refs resolved via the registry)."""
+    from jsonschema import Draft7Validator
+
+    ref = BASE_URI + schema_file + (f"#{pointer}" if pointer else "")
+    validator = Draft7Validator({"$ref": ref}, registry=registry)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def test_schema_files_are_draft7_with_definitions(schema_registry):
+    for name in ("dashboard", "timeseries", "gauge", "bargauge", "prometheus", "common"):
+        contents = json.loads((SCHEMA_DIR / f"{name}.jsonschema.json").read_text(encoding="utf-8"))
+        assert contents["$schema"] == "http://json-schema.org/draft-07/schema#"
+        assert "definitions" in contents
+
+
+def _without_known_schema_exceptions(model):
+    """Copy of model with the one documented schema exception neutralised, and where it applied.
+
+    Exception: field overrides. The generated schema types `MatcherConfig.options`
+    and `DynamicConfigValue.value` as JSON objects, but Grafana's CUE declares them
+    `_` (any value) and Grafana itself writes scalars there, e.g.
+    `{"id": "byFrameRefID", "options": "B"}` and `{"id": "unit", "value": "ops"}`
+    (the jsonschema generator renders CUE `_` as "object", as it does for
+    `Panel.options`). Only scalar values at exactly those two places are replaced
+    by {} before validation; everything else in the override is still validated.
+    """
+    copy = json.loads(json.dumps(model))
+    replaced = []
+    for panel in copy["panels"]:
+        for i, override in enumerate(panel.get("fieldConfig", {}).get("overrides", [])):
+            where = f"{panel['title']}/overrides/{i}"
+            matcher = override.get("matcher", {})
+            if isinstance(matcher.get("options"), (str, int, float, bool)):
+                matcher["options"] = {}
+                replaced.append(f"{where}/matcher/options")
+            for j, prop in enumerate(override.get("properties", [])):
+                if isinstance(prop.get("value"), (str, int, float, bool)):
+                    prop["value"] = {}
+                    replaced.append(f"{where}/properties/{j}/value")
+    return copy, replaced
+
+
+def test_dashboards_validate_against_dashboard_schema(schema_registry, models):
+    all_replaced = []
+    for uid, model in models.items():
+        checked, replaced = _without_known_schema_exceptions(model)
+        assert _errors(schema_registry, "dashboard.jsonschema.json", "", checked) == [], uid
+        all_replaced += [f"{uid}: {r}" for r in replaced]
+    # The exception is used in exactly these places (Redis Activity: commands/s on a right ops axis).
+    assert all_replaced == [
+        "infrastructure-health: Redis Activity/overrides/0/matcher/options",
+        "infrastructure-health: Redis Activity/overrides/0/properties/0/value",
+        "infrastructure-health: Redis Activity/overrides/0/properties/1/value",
+    ]
+
+
+def test_known_schema_exception_is_real(schema_registry, models):
+    # Unmodified, the override is rejected by the schema: the exception is needed, not stale.
+    model = models["infrastructure-health"]
+    assert _errors(schema_registry, "dashboard.jsonschema.json", "", model) != []
+
+
+def test_panel_options_and_custom_validate(schema_registry, models):
+    for uid, panel in all_panels(models):
+        schema_file = PANEL_SCHEMAS[panel["type"]] + ".jsonschema.json"
+        where = f"{uid}: {panel['title']}"
+        assert _errors(schema_registry, schema_file, "/definitions/Options", panel["options"]) == [], where
+        custom = panel["fieldConfig"]["defaults"].get("custom")
+        definitions = json.loads((SCHEMA_DIR / schema_file).read_text(encoding="utf-8"))["definitions"]
+        if "FieldConfig" in definitions:
+            assert custom is not None, where
+            assert _errors(schema_registry, schema_file, "/definitions/FieldConfig", custom) == [], where
+        else:
+            # gauge and bargauge define no custom field config: there must be none.
+            assert not custom, where
+
+
+def test_targets_validate_against_prometheus_schema(schema_registry, models):
+    for uid, panel, target in all_targets(models):
+        where = f"{uid}: {panel['title']} {target['refId']}"
+        assert _errors(schema_registry, "prometheus.jsonschema.json", "", target) == [], where
+
+
+def test_schema_check_catches_errors(schema_registry):
+    # The validation above is not vacuous: a bad target and bad options are rejected.
+    assert _errors(schema_registry, "prometheus.jsonschema.json", "", {"refId": "A", "exprr": "up"})
+    assert _errors(schema_registry, "gauge.jsonschema.json", "/definitions/Options", {"orientation": "sideways"})
+
+
+# --- PromQL parse check with promtool -----------------------------------------
+
+
+def _promtool():
+    path = shutil.which("promtool")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool is required in CI (Debian package 'prometheus') but is not on PATH")
+        pytest.skip("promtool not on PATH: PromQL parse check skipped (set CI=1 to make this a failure)")
+    return path
+
+
+def _check_rules(promtool, tmp_path, exprs):
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard-queries",
+                "rules": [
+                    {"record": f"dashboard:query_{i}", "expr": expr.replace("$__rate_interval", "1m")}
+                    for i, expr in enumerate(exprs)
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    return subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
+
+
+def test_promql_parses(tmp_path, models):
+    promtool = _promtool()
+    exprs = [expr for model in models.values() for _, _, expr in iter_panel_queries(model)]
+    assert len(exprs) >= 28
+    result = _check_rules(promtool, tmp_path, exprs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(exprs)} rules found" in result.stdout
+
+
+def test_promql_check_rejects_bad_query(tmp_path):
+    promtool = _promtool()
+    result = _check_rules(promtool, tmp_path, ["sum(rate(up[$__rate_interval])"])
+    assert result.returncode != 0
