@@ -1,0 +1,135 @@
+"""Evaluate dashboard panel queries the way Grafana does.
+
+Grafana fills in, before the query reaches Prometheus:
+- `$__interval`: the query step, never below the data source's `timeInterval`
+  (the scrape interval);
+- `$__rate_interval`: max(`$__interval` + scrape interval, 4 x scrape interval);
+- `$__range`: the dashboard's time range;
+- `$datasource` / `${datasource}` and other template variables: their current value.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from .services import Prometheus
+
+
+def grafana_interval(step_s: float, scrape_s: float) -> float:
+    return max(step_s, scrape_s)
+
+
+def grafana_rate_interval(step_s: float, scrape_s: float) -> float:
+    return max(grafana_interval(step_s, scrape_s) + scrape_s, 4 * scrape_s)
+
+
+def duration(seconds: float) -> str:
+    """Prometheus duration text for a number of seconds (ms precision)."""
+    ms = int(round(seconds * 1000))
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def template_values(model: Mapping) -> dict[str, str]:
+    """Current values of a dashboard's template variables (datasource -> the data source)."""
+    values: dict[str, str] = {}
+    for var in (model.get("templating") or {}).get("list", []) or []:
+        name = var.get("name")
+        if not name:
+            continue
+        if var.get("type") == "datasource":
+            values[name] = "prometheus"
+            continue
+        current = (var.get("current") or {}).get("value")
+        if isinstance(current, list):
+            current = "|".join(str(v) for v in current)
+        if current in (None, "", "$__all") and var.get("includeAll"):
+            current = var.get("allValue") or ".*"
+        values[name] = "" if current is None else str(current)
+    return values
+
+
+def substitute(expr: str, *, step_s: float, scrape_s: float, range_s: float,
+               variables: Mapping[str, str]) -> str:
+    interval = grafana_interval(step_s, scrape_s)
+    builtins = {
+        "__rate_interval": duration(grafana_rate_interval(step_s, scrape_s)),
+        "__interval_ms": str(int(interval * 1000)),
+        "__interval": duration(interval),
+        "__range_ms": str(int(range_s * 1000)),
+        "__range_s": str(int(range_s)),
+        "__range": duration(range_s),
+    }
+    values = {**variables, **builtins}
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1) or match.group(2) or match.group(3)
+        return values.get(name, match.group(0))
+
+    # ${name}, ${name:format} and $name (longest names first thanks to \w+ greediness).
+    out = re.sub(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)", replace, expr)
+    unresolved = re.findall(r"\$\{?[A-Za-z_]\w*", out)  # ($1 in label_replace is PromQL's own)
+    if unresolved:
+        raise ValueError(f"unresolved Grafana variables {unresolved} in {expr!r}")
+    return out
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    dashboard: str
+    panel: str
+    ref_id: str
+    expr: str
+    variables: tuple[tuple[str, str], ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.dashboard}/{self.panel}/{self.ref_id}"
+
+
+def dashboard_queries() -> list[PanelQuery]:
+    """Every (dashboard, panel, refId, expr) of the product's dashboards."""
+    import dashboards
+
+    out = []
+    for uid, model in dashboards.build_dashboards().items():
+        variables = tuple(sorted(template_values(model).items()))
+        for title, ref_id, expr in dashboards.iter_panel_queries(model):
+            out.append(PanelQuery(uid, title, ref_id, expr, variables))
+    return out
+
+
+@dataclass
+class Evaluation:
+    query: PanelQuery
+    mode: str  # "range" or "instant"
+    promql: str
+    series: int
+    seconds: float
+    error: str | None = None
+
+
+def evaluate(prom: Prometheus, query: PanelQuery, *, mode: str, range_s: float = 300, step_s: float = 10,
+             now: float | None = None) -> Evaluation:
+    """Run one panel query as Grafana would: a range query (at `step_s`) or an instant query."""
+    now = time.time() if now is None else now
+    step = step_s if mode == "range" else prom.scrape_interval_s
+    promql = substitute(query.expr, step_s=step, scrape_s=prom.scrape_interval_s, range_s=range_s,
+                        variables=dict(query.variables))
+    started = time.perf_counter()
+    try:
+        if mode == "range":
+            result = prom.query_range(promql, now - range_s, now, step)
+        else:
+            result = prom.query(promql, now)
+    except Exception as exc:  # noqa: BLE001 - reported per query
+        return Evaluation(query, mode, promql, 0, time.perf_counter() - started, str(exc))
+    return Evaluation(query, mode, promql, len(result), time.perf_counter() - started)
+
+
+def iter_evaluations(prom: Prometheus, queries: list[PanelQuery], **kwargs) -> Iterator[Evaluation]:
+    for q in queries:
+        for mode in ("range", "instant"):
+            yield evaluate(prom, q, mode=mode, **kwargs)

@@ -1,0 +1,811 @@
+"""Launchers for the real services of the integration suite, as plain context managers.
+
+Every service runs on 127.0.0.1 on a free port, in a temporary directory that is
+removed when its context exits. Processes are stopped with their own stop signal,
+waited for, then killed (their whole process group) if they do not exit in time.
+
+Used by the pytest fixtures in `conftest.py` and by `scripts/bench_panels.py`
+(through `environment()`), so both run exactly the same stack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import importlib.util
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_DIR = REPO_ROOT / "demo"
+HOST = "127.0.0.1"
+
+# Debian package names of the binaries, for the skip message.
+BINARIES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-node-exporter": "prometheus-node-exporter",
+    "prometheus-postgres-exporter": "prometheus-postgres-exporter",
+    "prometheus-redis-exporter": "prometheus-redis-exporter",
+    "prometheus-nginx-exporter": "prometheus-nginx-exporter",
+    "redis-server": "redis-server",
+    "nginx": "nginx",
+}
+PYTHON_MODULES = {
+    "django": "Django",
+    "django_prometheus": "django-prometheus",
+    "celery": "celery",
+    "flower": "flower",
+    "gunicorn": "gunicorn",
+    "psycopg2": "psycopg2-binary",
+    "redis": "redis",
+    "requests": "requests",
+}
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def postgres_bindir() -> Path | None:
+    """The newest /usr/lib/postgresql/<version>/bin with initdb and postgres (or $PG_BINDIR)."""
+    if os.environ.get("PG_BINDIR"):
+        return Path(os.environ["PG_BINDIR"])
+    found = sorted(
+        (Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin") if (Path(p) / "initdb").exists()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    return found[-1] if found else None
+
+
+def missing_requirements() -> list[str]:
+    """What is missing to run the suite, each with what to install."""
+    missing = [
+        f"{binary} (apt-get install {package})"
+        for binary, package in BINARIES.items()
+        if shutil.which(binary) is None
+    ]
+    bindir = postgres_bindir()
+    if bindir is None or not (bindir / "postgres").exists():
+        missing.append("PostgreSQL server binaries initdb/postgres (apt-get install postgresql)")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            missing.append("a 'postgres' system user to run PostgreSQL as non-root (apt-get install postgresql)")
+    for module, package in PYTHON_MODULES.items():
+        if importlib.util.find_spec(module) is None:
+            missing.append(f"Python module {module} (pip install -r requirements-dev.txt: {package})")
+    return missing
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_until(
+    predicate: Callable[[], bool],
+    *,
+    timeout: float,
+    interval: float = 0.2,
+    what: str,
+    proc: "Process | None" = None,
+) -> None:
+    """Poll `predicate` until it is true; fail after `timeout` seconds or if `proc` dies."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while True:
+        if proc is not None and not proc.alive():
+            raise ServiceError(f"{proc.name} exited (code {proc.returncode}) while waiting for {what}\n{proc.log_tail()}")
+        try:
+            if predicate():
+                return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            last_error = exc
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error!r})" if last_error else ""
+            tail = f"\n{proc.log_tail()}" if proc is not None else ""
+            raise ServiceError(f"timed out after {timeout:.0f}s waiting for {what}{detail}{tail}")
+        time.sleep(interval)
+
+
+def tcp_open(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    return requests.get(url, timeout=2).status_code == 200
+
+
+@contextlib.contextmanager
+def temp_dir(name: str, mode: int = 0o700) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=f"itest-{name}-"))
+    path.chmod(mode)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# processes
+
+
+@dataclass
+class Process:
+    """One child process, logging to a file, stopped with terminate -> wait -> kill."""
+
+    name: str
+    args: Sequence[str]
+    log_path: Path
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    stop_signal: int = signal.SIGTERM
+    stop_timeout: float = 10.0
+    popen: subprocess.Popen | None = field(default=None, init=False)
+
+    def start(self) -> "Process":
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed by the child's exit
+        kwargs: dict = {}
+        if self.user is not None:
+            kwargs.update(user=self.user, group=pwd.getpwnam(self.user).pw_gid, extra_groups=[])
+        try:
+            self.popen = subprocess.Popen(
+                list(self.args),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(self.env) if self.env is not None else None,
+                cwd=str(self.cwd) if self.cwd else None,
+                start_new_session=True,  # own process group: Ctrl-C of pytest does not hit it twice
+                **kwargs,
+            )
+        finally:
+            log.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return f"[{self.name}: no log]"
+        return f"--- last lines of {self.name}'s log ---\n" + "\n".join(text)
+
+    def stop(self) -> None:
+        if self.popen is None:
+            return
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(self.stop_signal)
+            try:
+                self.popen.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # Whatever is left of its process group (workers, children) is ours too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=5)
+        self.popen = None
+
+
+@contextlib.contextmanager
+def running(process: Process) -> Iterator[Process]:
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def run_checked(args: Sequence[str], *, what: str, timeout: float = 120, **kwargs) -> str:
+    result = subprocess.run(
+        list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, **kwargs
+    )
+    if result.returncode != 0:
+        raise ServiceError(f"{what} failed (exit {result.returncode}):\n{result.stdout[-4000:]}")
+    return result.stdout
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+
+
+@dataclass
+class Postgres:
+    port: int
+    datadir: Path
+    sockdir: Path
+    superuser: str
+    superpassword: str
+    dbname: str
+    user: str
+    password: str
+    process: Process
+    host: str = HOST
+
+    def dsn(self, *, superuser: bool = False) -> str:
+        user, password = (self.superuser, self.superpassword) if superuser else (self.user, self.password)
+        return f"postgresql://{user}:{password}@{self.host}:{self.port}/{self.dbname}?sslmode=disable"
+
+    def is_ready(self) -> bool:
+        import psycopg2
+
+        conn = psycopg2.connect(
+            host=self.host, port=self.port, user=self.superuser, password=self.superpassword,
+            dbname="postgres", connect_timeout=2,
+        )
+        conn.close()
+        return True
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(self.is_ready, timeout=30, what="PostgreSQL to accept connections", proc=self.process)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise ServiceError("PostgreSQL server binaries not found (apt-get install postgresql)")
+    # PostgreSQL refuses to run as root: run it as the 'postgres' system user.
+    run_as = "postgres" if os.geteuid() == 0 else None
+    with temp_dir("postgres", 0o755) as tmp:
+        datadir, sockdir = tmp / "data", tmp / "sock"
+        sockdir.mkdir()
+        pwfile = tmp / "pwfile"
+        superpassword = secrets.token_hex(12)
+        pwfile.write_text(superpassword + "\n")
+        if run_as:
+            entry = pwd.getpwnam(run_as)
+            for path in (tmp, sockdir, pwfile):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        user_kwargs = (
+            {"user": run_as, "group": pwd.getpwnam(run_as).pw_gid, "extra_groups": []} if run_as else {}
+        )
+        run_checked(
+            [
+                str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", f"--pwfile={pwfile}",
+                "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            what="initdb", cwd=str(tmp), **user_kwargs,
+        )
+        port = free_port()
+        process = Process(
+            "postgres",
+            [
+                str(bindir / "postgres"), "-D", str(datadir), "-p", str(port),
+                "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={sockdir}",
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "max_connections=50", "-c", "shared_buffers=32MB",
+            ],
+            tmp / "postgres.log", cwd=tmp, user=run_as,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: does not wait for clients to leave
+        )
+        pg = Postgres(
+            port=port, datadir=datadir, sockdir=sockdir, superuser="postgres",
+            superpassword=superpassword, dbname="demo", user="demo", password=secrets.token_hex(12),
+            process=process,
+        )
+        try:
+            pg.start()
+            import psycopg2
+
+            conn = psycopg2.connect(
+                host=HOST, port=port, user="postgres", password=superpassword, dbname="postgres"
+            )
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f"CREATE ROLE {pg.user} LOGIN PASSWORD %s", (pg.password,))
+                cur.execute(f"CREATE DATABASE {pg.dbname} OWNER {pg.user}")
+            conn.close()
+            yield pg
+        finally:
+            pg.stop()
+
+
+# ---------------------------------------------------------------------------
+# Redis
+
+
+@dataclass
+class Redis:
+    port: int
+    process: Process
+    host: str = HOST
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def address(self) -> str:
+        return f"redis://{self.host}:{self.port}"
+
+    def ping(self) -> bool:
+        with socket.create_connection((self.host, self.port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+
+    def start(self) -> None:
+        self.process.start()
+        wait_until(self.ping, timeout=20, what="Redis to answer PING", proc=self.process)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[Redis]:
+    with temp_dir("redis") as tmp:
+        port = free_port()
+        process = Process(
+            "redis",
+            [
+                "redis-server", "--bind", HOST, "--port", str(port), "--dir", str(tmp),
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "yes",
+                "--logfile", "",
+            ],
+            tmp / "redis.log", cwd=tmp,
+        )
+        redis = Redis(port=port, process=process)
+        try:
+            redis.start()
+            yield redis
+        finally:
+            redis.stop()
+
+
+# ---------------------------------------------------------------------------
+# the demo app: Django (gunicorn), Celery worker, Flower
+
+
+def demo_env(pg: Postgres, redis: Redis, secret_key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="demosite.settings",
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
+        DATABASE_HOST=pg.host,
+        DATABASE_PORT=str(pg.port),
+        DATABASE_NAME=pg.dbname,
+        DATABASE_USER=pg.user,
+        DATABASE_PASSWORD=pg.password,
+        CELERY_BROKER_URL=redis.url,
+        PYTHONPATH=str(DEMO_DIR),
+        PYTHONUNBUFFERED="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+@dataclass
+class DemoApp:
+    port: int
+    env: dict[str, str]
+    process: Process
+    host: str = HOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@contextlib.contextmanager
+def django_app(pg: Postgres, redis: Redis) -> Iterator[DemoApp]:
+    """Migrates the demo database, then serves the app with gunicorn (one worker, threads)."""
+    with temp_dir("django") as tmp:
+        env = demo_env(pg, redis, secrets.token_urlsafe(40))
+        run_checked([sys.executable, "manage.py", "migrate", "--noinput"], what="manage.py migrate",
+                    cwd=str(DEMO_DIR), env=env)
+        port = free_port()
+        env_web = dict(env, GUNICORN_BIND=f"{HOST}:{port}", WEB_CONCURRENCY="1", GUNICORN_THREADS="4")
+        process = Process(
+            "gunicorn",
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "demosite.wsgi:application"],
+            tmp / "gunicorn.log", env=env_web, cwd=DEMO_DIR,
+        )
+        app = DemoApp(port=port, env=env, process=process)
+        with running(process):
+            wait_until(lambda: http_ok(f"{app.url}/healthz"), timeout=30, what="gunicorn /healthz", proc=process)
+            yield app
+
+
+@dataclass
+class Worker:
+    process: Process
+
+
+@contextlib.contextmanager
+def celery_worker(app: DemoApp) -> Iterator[Worker]:
+    """A Celery worker sending task events (-E), solo pool (one process)."""
+    with temp_dir("celery") as tmp:
+        process = Process(
+            "celery-worker",
+            [
+                sys.executable, "-m", "celery", "-A", "demosite", "worker", "-E", "--pool=solo",
+                "--loglevel=INFO", "--hostname=demo-worker@%h", "--without-mingle", "--without-gossip",
+            ],
+            tmp / "worker.log", env=app.env, cwd=DEMO_DIR, stop_timeout=15,
+        )
+        with running(process):
+            wait_until(lambda: " ready." in process.log_path.read_text(errors="replace"),
+                       timeout=60, what="the Celery worker to be ready", proc=process)
+            yield Worker(process)
+
+
+@dataclass
+class Flower:
+    port: int
+    process: Process
+    host: str = HOST
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@contextlib.contextmanager
+def flower(app: DemoApp) -> Iterator[Flower]:
+    """Flower: Celery metrics at /metrics (job "celery")."""
+    with temp_dir("flower") as tmp:
+        port = free_port()
+        process = Process(
+            "flower",
+            [
+                # Only the broker URL, like a Flower container in production: without -A the
+                # Django app is not imported, so /metrics carries Flower's metrics alone.
+                sys.executable, "-m", "celery", f"--broker={app.env['CELERY_BROKER_URL']}", "flower",
+                f"--address={HOST}", f"--port={port}", "--persistent=False",
+            ],
+            tmp / "flower.log", env=dict(app.env, HOME=str(tmp)), cwd=DEMO_DIR,
+        )
+        with running(process):
+            wait_until(lambda: http_ok(f"http://{HOST}:{port}/metrics"), timeout=60,
+                       what="Flower /metrics", proc=process)
+            yield Flower(port=port, process=process)
+
+
+# ---------------------------------------------------------------------------
+# nginx with stub_status, in front of the app
+
+NGINX_CONF = """\
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {tmp}/access.log;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    upstream demo_app {{ server {upstream}; }}
+    server {{
+        listen {host}:{port};
+        location = /stub_status {{
+            stub_status;
+            allow 127.0.0.1;
+            deny all;
+        }}
+        location / {{
+            proxy_pass http://demo_app;
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_read_timeout 30s;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Nginx:
+    port: int
+    process: Process
+    host: str = HOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def stub_status_url(self) -> str:
+        return f"{self.url}/stub_status"
+
+
+@contextlib.contextmanager
+def nginx_proxy(app: DemoApp) -> Iterator[Nginx]:
+    # 0755: nginx's workers (nobody, when the master is root) must reach the temp paths.
+    with temp_dir("nginx", 0o755) as tmp:
+        port = free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, upstream=app.address))
+        run_checked(["nginx", "-t", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
+                    what="nginx -t")
+        process = Process(
+            "nginx", ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
+            tmp / "nginx.out", stop_signal=signal.SIGQUIT,  # graceful shutdown
+        )
+        nginx = Nginx(port=port, process=process)
+        with running(process):
+            wait_until(lambda: http_ok(nginx.stub_status_url), timeout=20, what="nginx stub_status", proc=process)
+            yield nginx
+
+
+# ---------------------------------------------------------------------------
+# exporters
+
+
+@dataclass
+class Exporter:
+    job: str
+    port: int
+    process: Process
+    host: str = HOST
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@contextlib.contextmanager
+def _exporter(job: str, make_args: Callable[[int, Path], list[str]], env: Mapping[str, str] | None = None
+              ) -> Iterator[Exporter]:
+    with temp_dir(f"{job}-exporter") as tmp:
+        port = free_port()
+        process = Process(f"{job}-exporter", make_args(port, tmp), tmp / "exporter.log", env=env, cwd=tmp)
+        with running(process):
+            wait_until(lambda: http_ok(f"http://{HOST}:{port}/metrics"), timeout=20,
+                       what=f"{job} exporter /metrics", proc=process)
+            yield Exporter(job=job, port=port, process=process)
+
+
+def node_exporter() -> contextlib.AbstractContextManager[Exporter]:
+    return _exporter("node", lambda port, tmp: [
+        "prometheus-node-exporter", f"--web.listen-address={HOST}:{port}",
+        f"--collector.textfile.directory={tmp}",
+    ])
+
+
+def postgres_exporter(pg: Postgres) -> contextlib.AbstractContextManager[Exporter]:
+    env = dict(os.environ, DATA_SOURCE_NAME=pg.dsn(superuser=True))
+    return _exporter("postgres", lambda port, tmp: [
+        "prometheus-postgres-exporter", f"--web.listen-address={HOST}:{port}",
+    ], env=env)
+
+
+def redis_exporter(redis: Redis) -> contextlib.AbstractContextManager[Exporter]:
+    return _exporter("redis", lambda port, tmp: [
+        "prometheus-redis-exporter", f"-redis.addr={redis.address}", f"-web.listen-address={HOST}:{port}",
+    ])
+
+
+def nginx_exporter(nginx: Nginx) -> contextlib.AbstractContextManager[Exporter]:
+    # Debian 12 ships 0.11: single-dash flags (-nginx.scrape-uri); newer releases use --nginx.scrape-uri.
+    return _exporter("nginx", lambda port, tmp: [
+        "prometheus-nginx-exporter", f"-nginx.scrape-uri={nginx.stub_status_url}",
+        f"-web.listen-address={HOST}:{port}",
+    ])
+
+
+# ---------------------------------------------------------------------------
+# Prometheus, running the product's rendered config
+
+
+def repo_rule_files() -> list[str]:
+    return sorted(str(p) for p in (REPO_ROOT / "rules").glob("*.yml"))
+
+
+def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,
+                  rule_files: Sequence[str]) -> str:
+    from components.prometheus_config import render_prometheus_config
+
+    return render_prometheus_config(
+        scrape_interval=scrape_interval,
+        evaluation_interval=scrape_interval,
+        scrape_timeout=scrape_timeout,
+        targets=targets,
+        rule_files=rule_files,
+    )
+
+
+def promtool_check_config(config_path: Path) -> str:
+    return run_checked(["promtool", "check", "config", str(config_path)], what="promtool check config")
+
+
+@dataclass
+class Prometheus:
+    port: int
+    config_path: Path
+    config_text: str
+    scrape_interval_s: float
+    targets: dict[str, list[str]]
+    process: Process
+    host: str = HOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def api(self, path: str, **params) -> dict:
+        response = requests.get(f"{self.url}/api/v1/{path}", params=params, timeout=30)
+        body = response.json()
+        if body.get("status") != "success":
+            raise ServiceError(f"Prometheus {path} {params}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict]:
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        return self.api("query", **params)["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
+        return self.api("query_range", query=expr, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")["result"]
+
+    def active_targets(self) -> list[dict]:
+        return self.api("targets", state="active")["activeTargets"]
+
+
+@contextlib.contextmanager
+def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: str = "2s",
+                      scrape_timeout: str = "1s", rule_files: Sequence[str] | None = None
+                      ) -> Iterator[Prometheus]:
+    with temp_dir("prometheus") as tmp:
+        port = free_port()
+        all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
+        text = render_config(
+            all_targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
+            rule_files=repo_rule_files() if rule_files is None else rule_files,
+        )
+        config = tmp / "prometheus.yml"
+        config.write_text(text)
+        promtool_check_config(config)
+        process = Process(
+            "prometheus",
+            [
+                "prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
+                f"--web.listen-address={HOST}:{port}", "--storage.tsdb.retention.time=1h",
+                "--log.level=warn",
+            ],
+            tmp / "prometheus.log", cwd=tmp,
+        )
+        prom = Prometheus(port=port, config_path=config, config_text=text,
+                          scrape_interval_s=parse_duration(scrape_interval), targets=all_targets,
+                          process=process)
+        with running(process):
+            wait_until(lambda: http_ok(f"{prom.url}/-/ready"), timeout=30, what="Prometheus /-/ready",
+                       proc=process)
+            yield prom
+
+
+def parse_duration(text: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    total, number = 0.0, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch.isdigit() or ch == ".":
+            number += ch
+            i += 1
+            continue
+        unit = "ms" if text.startswith("ms", i) else ch
+        if unit not in units or not number:
+            raise ValueError(f"bad duration {text!r}")
+        total += float(number) * units[unit]
+        number = ""
+        i += len(unit)
+    if number:
+        raise ValueError(f"bad duration {text!r}: missing unit")
+    return total
+
+
+def wait_for_targets_up(prom: Prometheus, *, timeout: float = 30) -> list[dict]:
+    """Every scrape target reports health "up" (bounded wait)."""
+    expected = sum(len(v) for v in prom.targets.values())
+    state: dict = {}
+
+    def all_up() -> bool:
+        active = prom.active_targets()
+        state["targets"] = active
+        return len(active) == expected and all(t["health"] == "up" for t in active)
+
+    try:
+        wait_until(all_up, timeout=timeout, interval=0.5, what="every scrape target to be up")
+    except ServiceError as exc:
+        summary = [(t["labels"].get("job"), t["scrapeUrl"], t["health"], t.get("lastError"))
+                   for t in state.get("targets", [])]
+        raise ServiceError(f"{exc}\ntargets: {summary}") from None
+    return state["targets"]
+
+
+# ---------------------------------------------------------------------------
+# the whole environment (for scripts; the pytest fixtures compose the same pieces)
+
+
+@dataclass
+class Environment:
+    postgres: Postgres
+    redis: Redis
+    app: DemoApp
+    worker: Worker
+    flower: Flower
+    nginx: Nginx
+    exporters: dict[str, Exporter]
+    prometheus: Prometheus
+
+
+def scrape_targets(app: DemoApp, flower_: Flower, exporters: Mapping[str, Exporter]) -> dict[str, list[str]]:
+    """Job -> targets, as the product's config names them (no Grafana here)."""
+    targets = {job: [e.address] for job, e in exporters.items()}
+    targets["django"] = [app.address]
+    targets["celery"] = [flower_.address]
+    return targets
+
+
+@contextlib.contextmanager
+def environment(*, scrape_interval: str = "2s", scrape_timeout: str = "1s") -> Iterator[Environment]:
+    with contextlib.ExitStack() as stack:
+        pg = stack.enter_context(postgres_server())
+        redis = stack.enter_context(redis_server())
+        app = stack.enter_context(django_app(pg, redis))
+        worker = stack.enter_context(celery_worker(app))
+        flower_ = stack.enter_context(flower(app))
+        nginx = stack.enter_context(nginx_proxy(app))
+        exporters = {
+            "node": stack.enter_context(node_exporter()),
+            "postgres": stack.enter_context(postgres_exporter(pg)),
+            "redis": stack.enter_context(redis_exporter(redis)),
+            "nginx": stack.enter_context(nginx_exporter(nginx)),
+        }
+        prom = stack.enter_context(prometheus_server(
+            scrape_targets(app, flower_, exporters), scrape_interval=scrape_interval,
+            scrape_timeout=scrape_timeout,
+        ))
+        yield Environment(pg, redis, app, worker, flower_, nginx, exporters, prom)
