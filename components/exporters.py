@@ -91,8 +91,12 @@ class Exporter(pulumi.ComponentResource):
 
 
 def exporter_envs(cfg: ExporterConfig, postgres_dsn: pulumi.Input[str] | None,
-                  redis_password: pulumi.Input[str] | None) -> list[pulumi.Input[str]]:
-    """Environment of each exporter; every credential is wrapped as a secret."""
+                  redis_password: pulumi.Input[str] | None,
+                  broker_url: pulumi.Input[str] | None = None) -> list[pulumi.Input[str]]:
+    """Environment of each exporter; every credential is wrapped as a secret.
+
+    `broker_url` overrides the configured Celery broker (the demo's carries a password).
+    """
     if cfg.name == "postgres" and postgres_dsn is not None:
         return [pulumi.Output.secret(pulumi.Output.concat("DATA_SOURCE_NAME=", postgres_dsn))]
     if cfg.name == "redis":
@@ -102,6 +106,6 @@ def exporter_envs(cfg: ExporterConfig, postgres_dsn: pulumi.Input[str] | None,
         return envs
     if cfg.name == "celery":
         # A broker URL can carry a password: keep it secret.
-        return [pulumi.Output.secret(f"CELERY_BROKER_URL={cfg.settings['brokerUrl']}"),
-                "FLOWER_PORT=5555"]
+        broker = broker_url if broker_url is not None else cfg.settings["brokerUrl"]
+        return [pulumi.Output.secret(pulumi.Output.concat("CELERY_BROKER_URL=", broker)), "FLOWER_PORT=5555"]
     return []

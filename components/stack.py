@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config import Secret, StackConfig, load_config, values_in_namespace
+from components.demo import DemoWorkload, DemoWorkloadArgs
 from components.exporters import Exporter, ExporterArgs, exporter_envs
 from components.grafana import GrafanaServer, GrafanaServerArgs
 from components.grafana_content import GrafanaContent, GrafanaContentArgs
@@ -46,11 +48,26 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
     network = StackNetwork("network", StackNetworkArgs(name=cfg.network or f"{prefix}-net",
                                                        existing=cfg.network is not None))
     postgres_dsn, redis_password = _secret(cfg.postgres_dsn), _secret(cfg.redis_password)
+    broker_url: pulumi.Input[str] | None = None
+    exporter_configs = cfg.enabled_exporters()
+    django_targets = list(cfg.django_targets)
+
+    if cfg.demo:
+        # Demo mode: the exporters and scrape targets watch the demo services by themselves.
+        demo = DemoWorkload("demo", DemoWorkloadArgs(network=network.name, **common))
+        postgres_dsn = postgres_dsn or demo.postgres_dsn
+        redis_password = redis_password or demo.redis_password
+        broker_url = demo.broker_url
+        demo_settings = {"redis": {"address": demo.redis_address}, "nginx": {"scrapeUri": demo.nginx_scrape_uri}}
+        exporter_configs = [dataclasses.replace(e, settings={**e.settings, **demo_settings.get(e.name, {})})
+                            for e in exporter_configs]
+        django_targets = [demo.django_target]
 
     exporters = {
         e.name: Exporter(f"{e.name}-exporter", ExporterArgs(
-            config=e, network=network.name, envs=exporter_envs(e, postgres_dsn, redis_password), **common))
-        for e in cfg.enabled_exporters()
+            config=e, network=network.name, envs=exporter_envs(e, postgres_dsn, redis_password, broker_url),
+            **common))
+        for e in exporter_configs
     }
 
     grafana = GrafanaServer("grafana", GrafanaServerArgs(
@@ -60,7 +77,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
         "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
         "grafana": [f"{prefix}-grafana:{grafana_module.PORT}"],
         **{name: [exporter.target] for name, exporter in exporters.items()},
-        "django": list(cfg.django_targets),
+        "django": django_targets,
     }
     p = cfg.prometheus
     prometheus_yml = render_prometheus_config(

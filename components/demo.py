@@ -1,0 +1,140 @@
+"""The demo workload: PostgreSQL, Redis, nginx in front of the Django app of demo/, a Celery
+worker and a traffic generator, so a fresh laptop sees every panel with data.
+
+Credentials are generated (pulumi-random) and stay secrets. The exporters and scrape
+targets point at these services when demo mode is on (see components/stack.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.docker_service import ContainerSpec, pinned_image, service_container
+from components.nginx_config import STUB_STATUS_PATH, render_nginx_site
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
+IMAGES = {
+    "postgres": "postgres:17.6-bookworm",
+    "redis": "redis:7.4.5-bookworm",
+    "nginx": "nginx:1.28.0-bookworm",
+}
+MEMORY_MB = {"postgres": 512, "redis": 256, "nginx": 64, "django": 384, "worker": 384, "traffic": 64}
+DATABASE, DB_USER = "demo", "demo"
+NGINX_PORT, DJANGO_PORT = 8080, 8000
+
+
+def demo_app_tag() -> str:
+    """Tag of the locally built app image: a hash of demo/, so it changes only with the code."""
+    digest = hashlib.sha256()
+    for path in sorted(DEMO_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(DEMO_DIR)).encode() + b"\0" + path.read_bytes())
+    return f"monitoring-demo-app:{digest.hexdigest()[:12]}"
+
+
+@dataclass
+class DemoWorkloadArgs:
+    network: pulumi.Input[str]
+    bind_address: str
+    restart_policy: str
+    name_prefix: str
+
+
+class DemoWorkload(pulumi.ComponentResource):
+    postgres_dsn: pulumi.Output[str]
+    redis_address: str
+    redis_password: pulumi.Output[str]
+    broker_url: pulumi.Output[str]
+    nginx_scrape_uri: str
+    django_target: str
+
+    def __init__(self, resource_name: str, args: DemoWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("monitoring:index:DemoWorkload", resource_name, None, opts)
+        prefix = f"{args.name_prefix}-demo"
+        names = {service: f"{prefix}-{service}" for service in ("postgres", "redis", "nginx", "django", "worker", "traffic")}
+
+        def password(name: str, length: int) -> pulumi.Output[str]:
+            return random.RandomPassword(f"{resource_name}-{name}", length=length, special=False,
+                                         opts=pulumi.ResourceOptions(parent=self)).result
+
+        db_password = password("postgres-password", 24)
+        redis_password = password("redis-password", 24)
+        secret_key = password("django-secret-key", 50)
+        self.redis_password = pulumi.Output.secret(redis_password)
+        self.broker_url = pulumi.Output.secret(
+            pulumi.Output.concat("redis://:", redis_password, f"@{names['redis']}:6379/0"))
+        self.postgres_dsn = pulumi.Output.secret(pulumi.Output.concat(
+            f"postgresql://{DB_USER}:", db_password, f"@{names['postgres']}:5432/{DATABASE}?sslmode=disable"))
+        self.redis_address = f"redis://{names['redis']}:6379"
+        self.nginx_scrape_uri = f"http://{names['nginx']}:{NGINX_PORT}{STUB_STATUS_PATH}"
+        self.django_target = f"{names['django']}:{DJANGO_PORT}"
+
+        def secret_env(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+            return pulumi.Output.secret(pulumi.Output.concat(f"{key}=", value))
+
+        def spec(service: str, **fields) -> ContainerSpec:
+            return ContainerSpec(container_name=names[service], memory_mb=MEMORY_MB[service],
+                                 restart=args.restart_policy, network=args.network, alias=names[service],
+                                 bind_address=args.bind_address, image=fields.pop("image", ""), **fields)
+
+        postgres = service_container(f"{resource_name}-postgres", spec(
+            "postgres", image=IMAGES["postgres"],
+            envs=[f"POSTGRES_DB={DATABASE}", f"POSTGRES_USER={DB_USER}", secret_env("POSTGRES_PASSWORD", db_password)],
+            healthcheck=["pg_isready", "-U", DB_USER, "-d", DATABASE], wait=True,
+        ), pinned_image(f"{resource_name}-postgres-image", IMAGES["postgres"], self), self)
+
+        redis = service_container(f"{resource_name}-redis", spec(
+            "redis", image=IMAGES["redis"],
+            envs=[secret_env("REDIS_PASSWORD", redis_password)],
+            # The password stays out of the container's command line and inspect output.
+            command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD"'],
+            healthcheck=["sh", "-c", 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'],
+            wait=True,
+        ), pinned_image(f"{resource_name}-redis-image", IMAGES["redis"], self), self)
+
+        app_image = docker.RemoteImage(
+            f"{resource_name}-app-image", name=demo_app_tag(), keep_locally=True,
+            build=docker.RemoteImageBuildArgs(context=str(DEMO_DIR), dockerfile="Dockerfile"),
+            opts=pulumi.ResourceOptions(parent=self))
+        app_env = [
+            f"DATABASE_HOST={names['postgres']}", "DATABASE_PORT=5432", f"DATABASE_NAME={DATABASE}",
+            f"DATABASE_USER={DB_USER}", secret_env("DATABASE_PASSWORD", db_password),
+            secret_env("DJANGO_SECRET_KEY", secret_key), secret_env("CELERY_BROKER_URL", self.broker_url),
+            f"DJANGO_ALLOWED_HOSTS={names['django']},{names['nginx']},localhost,127.0.0.1",
+        ]
+        django = service_container(f"{resource_name}-django", spec(
+            "django", envs=app_env,
+            healthcheck=["python", "-c", "import urllib.request; "
+                         f"urllib.request.urlopen('http://127.0.0.1:{DJANGO_PORT}/healthz', timeout=4)"],
+            wait=True,
+        ), app_image, self, depends_on=[postgres, redis])
+
+        service_container(f"{resource_name}-worker", spec(
+            "worker", envs=app_env,
+            command=["celery", "-A", "demosite", "worker", "-E", "--loglevel=INFO", "--concurrency=2"],
+            healthcheck=["sh", "-c", 'celery -A demosite inspect ping -d "celery@$HOSTNAME" --timeout 5'],
+        ), app_image, self, depends_on=[postgres, redis])
+
+        nginx = service_container(f"{resource_name}-nginx", spec(
+            "nginx", image=IMAGES["nginx"],
+            uploads=[docker.ContainerUploadArgs(
+                file="/etc/nginx/conf.d/default.conf",
+                content=render_nginx_site(listen=str(NGINX_PORT), upstream=self.django_target))],
+            healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{NGINX_PORT}{STUB_STATUS_PATH}"],
+            wait=True,
+        ), pinned_image(f"{resource_name}-nginx-image", IMAGES["nginx"], self), self, depends_on=[django])
+
+        base_url = f"http://{names['nginx']}:{NGINX_PORT}"
+        service_container(f"{resource_name}-traffic", spec(
+            "traffic", command=["python", "traffic.py", base_url, "--pause", "2"],
+            healthcheck=["python", "-c", "import urllib.request; "
+                         f"urllib.request.urlopen('{base_url}/healthz', timeout=4)"],
+        ), app_image, self, depends_on=[nginx])
+
+        self.register_outputs({"django_target": self.django_target, "nginx_scrape_uri": self.nginx_scrape_uri})
