@@ -1,0 +1,409 @@
+"""The monitoring stack's CrossGuard policies (the `monitoring-guardrails` pack).
+
+`POLICIES` is the list `__main__.py` hands to `PolicyPack`; tests import this module
+and call each policy's `validate` directly (the `PolicyPack` constructor blocks).
+
+What a policy sees, in pulumi-policy 1.21.0 (read from its source):
+
+- `args.props` are the resource's *inputs*, camelCase, wrapped in a proxy that raises
+  `UnknownValueError` on a value not known during preview (for example a container's
+  `image` when it is the `imageId` output of a `RemoteImage`). Every policy here first
+  unwraps the props with `_plain`, which turns unknowns into the `UNKNOWN` marker and
+  skips what it cannot judge instead of failing the preview.
+- Secrets: the validation path (`Analyze`) deserialises the inputs with
+  `deserialize_properties(..., proxy_secrets=False)`, which drops the engine's secret
+  marker and hands the policy the *plaintext* with no trace of its secretness
+  (pulumi/pulumi-policy#241, still open). Only the remediation path keeps it, as
+  `pulumi_policy.Secret` wrappers behind a `_DictSecretsProxy`. So a value counts as a
+  secret here when it arrives as a `Secret` (or the raw wire form, a map with the
+  secret signature), or when the resource declares the property in
+  `additionalSecretOutputs` (`args.opts.additional_secret_outputs`), the one secrecy
+  signal the engine passes to `Analyze`.
+- Options: `PolicyResourceOptions` carries `protect` but not `retainOnDelete` (the
+  analyzer protocol has no such field), so `protected-data-volumes` can only see
+  `protect` there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable, Optional
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Secret,
+)
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+from pulumi_policy.proxy import _DictProxy, _ListProxy, _is_unknown
+from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
+
+CONTAINER = "docker:index/container:Container"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+VOLUME = "docker:index/volume:Volume"
+GRAFANA_PROVIDER = "pulumi:providers:grafana"
+
+
+class _Unknown:
+    """A value not known during preview."""
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+
+
+def _plain(value: Any) -> Any:
+    """Props as plain dicts/lists, secrets as `Secret`, preview unknowns as `UNKNOWN`."""
+    if isinstance(value, (_DictProxy, _ListProxy, _DictSecretsProxy, _ListSecretsProxy)):
+        return _plain(value["__target"])
+    if isinstance(value, Secret):
+        return Secret(_plain(value.value))
+    if isinstance(value, Mapping):
+        if value.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return Secret(_plain(value.get("value")))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if _is_unknown(value):
+        return UNKNOWN
+    return value
+
+
+def _reveal(value: Any) -> Any:
+    """The value inside any number of `Secret` wrappers."""
+    while isinstance(value, Secret):
+        value = value.value
+    return value
+
+
+def _props(args: ResourceValidationArgs) -> dict:
+    props = _plain(args.props)
+    return props if isinstance(props, dict) else {}
+
+
+def _policy(name: str, description: str, level: EnforcementLevel, resource_types: Iterable[str],
+            check: Callable[[ResourceValidationArgs, dict, ReportViolation], None],
+            config_schema: Optional[PolicyConfigSchema] = None) -> ResourceValidationPolicy:
+    types = frozenset(resource_types)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type in types:
+            check(args, _props(args), report_violation)
+
+    validate.__doc__ = check.__doc__
+    return ResourceValidationPolicy(name=name, description=description, enforcement_level=level,
+                                    validate=validate, config_schema=config_schema)
+
+
+# --- pinned-images --------------------------------------------------------------------
+
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+_IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
+# Tags that name a moving target rather than one build.
+_FLOATING_TAGS = {"latest", "stable", "main", "master", "edge", "nightly", "dev", "develop"}
+
+
+def image_pin_problem(reference: str) -> Optional[str]:
+    """Why `reference` is not pinned to one build, or None when it is."""
+    if _DIGEST.search(reference):
+        return None
+    last = reference.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag (Docker pulls `latest`)"
+    tag = last.rsplit(":", 1)[1]
+    if not tag:
+        return "has an empty tag"
+    if tag.lower() in _FLOATING_TAGS:
+        return f"uses the floating tag `{tag}`"
+    return None
+
+
+def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Mandatory. An unpinned image changes under the stack without a code change: two
+    previews of the same commit deploy different software, a rollback does not roll
+    back, and nobody reviewed the upgrade. The stack's own config already rejects
+    `latest`; the policy also covers resources added outside that config path."""
+    key = "name" if args.resource_type == REMOTE_IMAGE else "image"
+    reference = _reveal(props.get(key))
+    if reference is UNKNOWN:
+        return  # an image id output (RemoteImage.image_id): the RemoteImage is checked itself
+    if not isinstance(reference, str) or not reference:
+        if args.resource_type == REMOTE_IMAGE:
+            report(f"{args.name}: RemoteImage has no image name")
+        return
+    if args.resource_type == CONTAINER and _IMAGE_ID.match(reference):
+        return  # an image id, pinned by construction
+    problem = image_pin_problem(reference)
+    if problem:
+        report(f"{args.name}: image `{reference}` {problem}; pin an exact version tag "
+               f"(prom/prometheus:v3.7.3) or a digest (@sha256:...)")
+
+
+PINNED_IMAGES = _policy(
+    "pinned-images",
+    "Every image is pinned to an exact tag or a digest (no `latest`, no missing tag).",
+    EnforcementLevel.MANDATORY, [REMOTE_IMAGE, CONTAINER], _check_pinned_images)
+
+
+# --- no-wildcard-bind -----------------------------------------------------------------
+
+_WILDCARD_ADDRESSES = {"", "0.0.0.0", "::", "[::]"}
+
+
+def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Mandatory. A port published without `ip` (Docker's default) or on 0.0.0.0/:: is
+    reachable from every network the host is on, and Docker's iptables rules bypass
+    host firewalls such as ufw. Prometheus has no authentication at all, so a wildcard
+    bind publishes every metric and the admin API. A stack that really serves the
+    world (behind its own firewall) says so with the policy config
+    `{"no-wildcard-bind": {"allowPublicBind": true}}` for that stack."""
+    if args.get_config().get("allowPublicBind") is True:
+        return
+    ports = _reveal(props.get("ports"))
+    if not isinstance(ports, list):
+        return
+    for port in ports:
+        port = _reveal(port)
+        if not isinstance(port, dict):
+            continue
+        ip = _reveal(port.get("ip"))
+        if ip is UNKNOWN:
+            continue
+        if ip is None or (isinstance(ip, str) and ip.strip() in _WILDCARD_ADDRESSES):
+            shown = "no ip (Docker binds 0.0.0.0)" if not ip else f"ip {ip}"
+            report(f"{args.name}: port {port.get('internal')} -> {port.get('external')} is published with "
+                   f"{shown}; bind it to a specific address (monitoring:bindAddress, default 127.0.0.1) "
+                   f"or set allowPublicBind in this stack's policy config")
+
+
+NO_WILDCARD_BIND = _policy(
+    "no-wildcard-bind",
+    "No published port binds all interfaces (0.0.0.0, :: or Docker's default) unless the stack allows it.",
+    EnforcementLevel.MANDATORY, [CONTAINER], _check_no_wildcard_bind,
+    config_schema=PolicyConfigSchema(properties={
+        "allowPublicBind": {
+            "type": "boolean",
+            "default": False,
+            "description": "Allow ports published on 0.0.0.0 / :: for this stack.",
+        },
+    }))
+
+
+# --- grafana-locked-down --------------------------------------------------------------
+
+GRAFANA_REQUIRED_ENV = {
+    "GF_AUTH_ANONYMOUS_ENABLED": "false",
+    "GF_USERS_ALLOW_SIGN_UP": "false",
+    "GF_USERS_ALLOW_ORG_CREATE": "false",
+}
+
+
+def _env_entries(props: dict) -> Optional[list[tuple[str, Any, bool]]]:
+    """(key, value, marked secret) per `envs` entry; None when the list is unknown."""
+    envs = props.get("envs")
+    whole_secret = isinstance(envs, Secret)
+    envs = _reveal(envs)
+    if envs is UNKNOWN:
+        return None
+    entries = []
+    for entry in envs if isinstance(envs, list) else []:
+        secret = whole_secret or isinstance(entry, Secret)
+        entry = _reveal(entry)
+        if entry is UNKNOWN or not isinstance(entry, str):
+            entries.append(("", UNKNOWN, secret))
+            continue
+        key, _, value = entry.partition("=")
+        entries.append((key, value, secret))
+    return entries
+
+
+def _is_grafana(args: ResourceValidationArgs, props: dict) -> bool:
+    texts = [_reveal(props.get("image")), _reveal(props.get("name")), args.name]
+    return any(isinstance(t, str) and "grafana" in t.lower() and not _IMAGE_ID.match(t) for t in texts)
+
+
+def _check_grafana_locked_down(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Mandatory. Grafana holds the data source and every dashboard; anonymous access
+    or open sign-up hands them (and the Prometheus behind them) to anyone who can reach
+    the port. Grafana's defaults are safe today, but the policy wants the settings
+    explicit in the container env so that neither an image upgrade nor a config file
+    baked into a custom image can quietly turn them on."""
+    if not _is_grafana(args, props):
+        return
+    entries = _env_entries(props)
+    if entries is None:
+        return
+    env = {key: value for key, value, _ in entries if key}
+    for key, wanted in GRAFANA_REQUIRED_ENV.items():
+        value = env.get(key)
+        if value is UNKNOWN:
+            continue
+        if value is None:
+            report(f"{args.name}: Grafana container must set {key}={wanted} (missing)")
+        elif value.strip().lower() != wanted:
+            report(f"{args.name}: Grafana container must set {key}={wanted} (has {key}={value})")
+
+
+GRAFANA_LOCKED_DOWN = _policy(
+    "grafana-locked-down",
+    "Grafana's container keeps anonymous access, sign-up and org creation off.",
+    EnforcementLevel.MANDATORY, [CONTAINER], _check_grafana_locked_down)
+
+
+# --- no-plaintext-credentials ---------------------------------------------------------
+
+_CREDENTIAL_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "DSN", "APIKEY", "CREDENTIAL",
+                     "CREDENTIALS"}
+_CREDENTIAL_PHRASES = ("DATA_SOURCE_NAME", "API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "CLIENT_SECRET")
+_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]+@", re.IGNORECASE)
+
+
+def is_credential_key(key: str) -> bool:
+    """Does an environment variable name look like it holds a credential?
+
+    `*_FILE` / `*__FILE` names hold a path to a mounted secret, not the secret itself."""
+    upper = key.upper()
+    if upper.endswith("_FILE"):
+        return False
+    words = set(re.split(r"[^A-Z0-9]+", upper))
+    return bool(words & _CREDENTIAL_WORDS) or any(p in upper for p in _CREDENTIAL_PHRASES)
+
+
+def _declared_secret(args: ResourceValidationArgs, prop: str) -> bool:
+    declared = getattr(args.opts, "additional_secret_outputs", None) or []
+    return prop in declared
+
+
+def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Mandatory. A plaintext credential is written unencrypted into the stack state (in
+    the S3 backend) and shown in clear in `pulumi preview` diffs, which this project's
+    pipeline posts as pull-request comments. Secrets are shown as [secret] and stored
+    encrypted. A value passes when it is marked secret (`Secret`) or when the resource
+    lists the property in `additionalSecretOutputs`, which is what `pulumi preview`
+    lets a policy see (the engine strips the secret marker before `Analyze`)."""
+    if args.resource_type == GRAFANA_PROVIDER:
+        auth = props.get("auth")
+        if auth is None or auth is UNKNOWN or isinstance(auth, Secret) or _declared_secret(args, "auth"):
+            return
+        report(f"{args.name}: the Grafana provider's `auth` is plaintext; pass it as a secret "
+               f"(pulumi.Output.secret / a secret config value) and declare "
+               f"additional_secret_outputs=[\"auth\"]")
+        return
+    entries = _env_entries(props)
+    if entries is None or _declared_secret(args, "envs"):
+        return
+    for key, value, secret in entries:
+        if secret or value is UNKNOWN or value == "":
+            continue
+        if is_credential_key(key) or _URL_WITH_PASSWORD.match(value):
+            report(f"{args.name}: env {key} holds a credential in plaintext; pass it as a Pulumi secret "
+                   f"and declare additional_secret_outputs=[\"envs\"] on the container")
+
+
+NO_PLAINTEXT_CREDENTIALS = _policy(
+    "no-plaintext-credentials",
+    "Credential-like container env values and Grafana provider auth are Pulumi secrets.",
+    EnforcementLevel.MANDATORY, [CONTAINER, GRAFANA_PROVIDER], _check_no_plaintext_credentials)
+
+
+# --- protected-data-volumes -----------------------------------------------------------
+
+DATA_VOLUME_WORDS = ("prometheus", "grafana")
+
+
+def _check_protected_data_volumes(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Mandatory. The Prometheus TSDB and Grafana's database (users, API keys, edits made
+    in the UI) are the stack's only state; a rename or a `pulumi destroy` must not
+    delete them. `protect` makes Pulumi refuse to delete the volume until someone
+    unprotects it on purpose. `retainOnDelete` is accepted too when the SDK exposes it,
+    but pulumi-policy 1.21.0 does not pass it to policies: use `protect` (and keep
+    `retainOnDelete` as the second belt)."""
+    name = _reveal(props.get("name"))
+    label = name if isinstance(name, str) and name else args.name
+    if not any(word in label.lower() for word in DATA_VOLUME_WORDS):
+        return
+    opts = args.opts
+    if getattr(opts, "protect", False) or getattr(opts, "retain_on_delete", False):
+        return
+    report(f"{args.name}: data volume `{label}` is not protected against deletion; "
+           f"set opts=ResourceOptions(protect=True)")
+
+
+PROTECTED_DATA_VOLUMES = _policy(
+    "protected-data-volumes",
+    "Prometheus and Grafana data volumes are protected against deletion.",
+    EnforcementLevel.MANDATORY, [VOLUME], _check_protected_data_volumes)
+
+
+# --- container-healthcheck ------------------------------------------------------------
+
+# Images with no shell and no HTTP client: a healthcheck cannot run inside them.
+# (node-exporter and postgres-exporter are built on quay.io/prometheus/busybox: they have wget.)
+SHELLLESS_IMAGES = ("oliver006/redis_exporter", "nginx/nginx-prometheus-exporter")
+# The same exporters recognised by container name, for containers started from an image id.
+SHELLLESS_CONTAINER_NAMES = ("redis-exporter", "redis_exporter", "nginx-exporter", "nginx-prometheus-exporter")
+
+
+def image_repository(reference: str) -> str:
+    """`docker.io/oliver006/redis_exporter:v1.79.0@sha256:...` -> `oliver006/redis_exporter`."""
+    reference = reference.split("@", 1)[0]
+    head, _, last = reference.rpartition("/")
+    repo = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    return repo[len("docker.io/"):] if repo.startswith("docker.io/") else repo
+
+
+def _shellless(args: ResourceValidationArgs, props: dict) -> bool:
+    image = _reveal(props.get("image"))
+    if isinstance(image, str) and not _IMAGE_ID.match(image):
+        if image_repository(image) in SHELLLESS_IMAGES or "distroless" in image:
+            return True
+    names = [n for n in (_reveal(props.get("name")), args.name) if isinstance(n, str)]
+    exempt = [str(e) for e in args.get_config().get("exempt", []) if e]
+    return any(word in n for n in names for word in (*SHELLLESS_CONTAINER_NAMES, *exempt))
+
+
+def _check_container_healthcheck(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+    """Advisory. A healthcheck lets Docker report (and `wait` gate on) a container that
+    runs but does not serve. It cannot exist for scratch/distroless images, which
+    Prometheus' `up` watches instead, and it is not worth blocking a deployment for:
+    the stack stays up and monitored without one."""
+    healthcheck = _reveal(props.get("healthcheck"))
+    if healthcheck is UNKNOWN or _shellless(args, props):
+        return
+    tests = _reveal(healthcheck.get("tests")) if isinstance(healthcheck, dict) else None
+    if tests is UNKNOWN:
+        return
+    if not tests or [_reveal(t) for t in tests][:1] == ["NONE"]:
+        report(f"{args.name}: container has no healthcheck; add one that uses a tool the image has "
+               f"(wget in busybox images, curl in grafana/grafana), or list it in this policy's `exempt` "
+               f"config if the image has no shell")
+
+
+CONTAINER_HEALTHCHECK = _policy(
+    "container-healthcheck",
+    "Every container that can run a healthcheck has one.",
+    EnforcementLevel.ADVISORY, [CONTAINER], _check_container_healthcheck,
+    config_schema=PolicyConfigSchema(properties={
+        "exempt": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Container names (substrings) whose image has no shell.",
+        },
+    }))
+
+
+POLICIES: list[ResourceValidationPolicy] = [
+    PINNED_IMAGES,
+    NO_WILDCARD_BIND,
+    GRAFANA_LOCKED_DOWN,
+    NO_PLAINTEXT_CREDENTIALS,
+    PROTECTED_DATA_VOLUMES,
+    CONTAINER_HEALTHCHECK,
+]
