@@ -11,7 +11,9 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
+
+from components.alertmanager_config import render_alertmanager_config
 
 NAMESPACE = "monitoring"
 
@@ -103,6 +105,9 @@ class AlertmanagerConfig(ServiceConfig):
     enabled: bool = False
     port: int = 9093
     receivers: tuple[Mapping[str, Any], ...] = ()
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,8 @@ _EXPORTER_SETTINGS = {
 }
 _EXPORTER_MEMORY_MB = {"node": 128, "postgres": 128, "redis": 128, "nginx": 64, "celery": 256}
 _ALERTMANAGER_FIELDS = {"enabled": False, "port": 9093, "image": DEFAULT_IMAGES["alertmanager"],
-                        "receivers": [], "memoryMb": 256}
+                        "receivers": [], "memoryMb": 256, "groupWait": "30s", "groupInterval": "5m",
+                        "repeatInterval": "4h"}
 _TARGETS_FIELDS = {"django": ["django:8000"]}
 TOP_LEVEL_KEYS = ("bindAddress", "network", "demo", "restartPolicy", "grafana", "grafanaAdminPassword",
                   "prometheus", "exporters", "postgresDsn", "redisPassword", "targets", "alertmanager")
@@ -385,27 +391,28 @@ def _read_exporters(r: _Reader, raw: Any) -> dict[str, ExporterConfig]:
     return result
 
 
-_RECEIVER_KINDS = ("webhook", "email", "slack")
-
-
 def _read_alertmanager(r: _Reader, raw: Any) -> AlertmanagerConfig:
     a = {**_ALERTMANAGER_FIELDS, **r.object("alertmanager", raw, _ALERTMANAGER_FIELDS)}
     enabled = r.boolean("alertmanager.enabled", a["enabled"], False)
+    timings = {name: r.duration(f"alertmanager.{name}", a[name])
+               for name in ("groupWait", "groupInterval", "repeatInterval")}
     receivers = a["receivers"]
-    if not isinstance(receivers, list) or not all(isinstance(x, dict) for x in receivers):
-        r.fail("alertmanager.receivers", "<list>", "a list of receiver objects with name and type")
-        receivers = []
-    for i, receiver in enumerate(receivers):
-        if receiver.get("type") not in _RECEIVER_KINDS:
-            r.fail(f"alertmanager.receivers[{i}].type", receiver.get("type"), f"one of {', '.join(_RECEIVER_KINDS)}")
-    if enabled and not receivers:
-        r.fail("alertmanager.receivers", receivers, "at least one receiver when alertmanager.enabled is true")
+    if enabled and all(timings.values()):
+        # The renderer knows each receiver kind's keys: let it judge them now, before any resource.
+        try:
+            render_alertmanager_config(receivers=receivers, group_wait=timings["groupWait"],
+                                       group_interval=timings["groupInterval"],
+                                       repeat_interval=timings["repeatInterval"])
+        except ValueError as error:
+            r.problems.append(f"{NAMESPACE}:{error}")
     return AlertmanagerConfig(
         enabled=enabled,
         image=r.image("alertmanager.image", a["image"]),
         memory_mb=r.positive_int("alertmanager.memoryMb", a["memoryMb"], 32),
         port=r.port("alertmanager.port", a["port"]),
-        receivers=tuple(receivers),
+        receivers=tuple(receivers) if isinstance(receivers, list) else (),
+        group_wait=timings["groupWait"], group_interval=timings["groupInterval"],
+        repeat_interval=timings["repeatInterval"],
     )
 
 

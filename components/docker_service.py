@@ -81,3 +81,9 @@ def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource) -
     # the next `pulumi up` re-attaches the same named volume (Docker adopts an existing name).
     return docker.Volume(resource_name, name=volume_name,
                          opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True))
+
+
+def published_url(bind_address: str, port: int) -> str:
+    """The http URL of a port published on bind_address (IPv6 in brackets)."""
+    host = f"[{bind_address}]" if ":" in bind_address else bind_address
+    return f"http://{host}:{port}"

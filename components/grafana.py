@@ -9,7 +9,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import GrafanaConfig
-from components.docker_service import ContainerSpec, data_volume, pinned_image, service_container
+from components.docker_service import ContainerSpec, data_volume, pinned_image, published_url, service_container
 
 PORT = 3000
 
@@ -82,7 +82,6 @@ class GrafanaServer(pulumi.ComponentResource):
             wait=True,
         )
         self.container = service_container(resource_name, spec, image, self)
-        host = f"[{args.bind_address}]" if ":" in args.bind_address else args.bind_address
-        self.url = pulumi.Output.from_input(f"http://{host}:{cfg.port}")
+        self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
         self.register_outputs({"url": self.url, "admin_user": self.admin_user,
                                "admin_password": self.admin_password})

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import PrometheusConfig
-from components.docker_service import ContainerSpec, data_volume, pinned_image, service_container
+from components.docker_service import ContainerSpec, data_volume, pinned_image, published_url, service_container
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"
@@ -62,6 +62,5 @@ class PrometheusServer(pulumi.ComponentResource):
             wait=True,
         )
         self.container = service_container(resource_name, spec, image, self)
-        host = f"[{args.bind_address}]" if ":" in args.bind_address else args.bind_address
-        self.url = pulumi.Output.from_input(f"http://{host}:{cfg.port}")
+        self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
         self.register_outputs({"url": self.url, "container": self.container.name})

@@ -9,12 +9,13 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from components.config import Secret, StackConfig, load_config, values_in_namespace
+from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.demo import DemoWorkload, DemoWorkloadArgs
 from components.exporters import Exporter, ExporterArgs, exporter_envs
 from components.grafana import GrafanaServer, GrafanaServerArgs
 from components.grafana_content import GrafanaContent, GrafanaContentArgs
 from components.network import StackNetwork, StackNetworkArgs
-from components.prometheus import PORT as PROMETHEUS_PORT, PrometheusServer, PrometheusServerArgs
+from components.prometheus import PORT as PROMETHEUS_PORT, RULES_DIR, PrometheusServer, PrometheusServerArgs
 from components.prometheus_config import render_prometheus_config
 from components.rules import load_rule_files
 from components import grafana as grafana_module
@@ -79,10 +80,19 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
         **{name: [exporter.target] for name, exporter in exporters.items()},
         "django": django_targets,
     }
+    alertmanager_targets = []
+    outputs: dict[str, pulumi.Input] = {}
+    if cfg.alertmanager.enabled:
+        alertmanager = Alertmanager("alertmanager", AlertmanagerArgs(
+            config=cfg.alertmanager, network=network.name, **common))
+        alertmanager_targets = [alertmanager.target]
+        outputs["alertmanagerUrl"] = alertmanager.url
+
     p = cfg.prometheus
     prometheus_yml = render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
-        scrape_timeout=p.scrape_timeout, targets=targets, rule_files=["/etc/prometheus/rules/*.yml"])
+        scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[f"{RULES_DIR}/*.yml"],
+        alertmanager_targets=alertmanager_targets)
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), network=network.name, **common))
 
@@ -105,4 +115,5 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
         "grafanaAdminUser": grafana.admin_user,
         "grafanaAdminPassword": grafana.admin_password,
         "dashboardUrls": content.dashboard_urls,
+        **outputs,
     }

@@ -1,0 +1,80 @@
+"""Alertmanager under mocks: off by default; on, a secret config and Prometheus sending to it."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.alertmanager_config import render_alertmanager_config
+from components.config import ConfigError
+from tests.component.harness import Program, SecretValue, run_program
+from tests.component.test_stack import CONTAINER, VOLUME, _plaintext_strings, containers, image_of
+
+HOOK = "https://hooks.example.org/services/T000/very-secret-token"
+SLACK = "https://hooks.slack.com/services/T1/B2/another-secret"
+RECEIVERS = [{"name": "oncall", "type": "webhook", "url": HOOK},
+             {"name": "chat", "type": "slack", "api_url": SLACK, "channel": "#alerts"}]
+
+
+def prometheus_yml(program: Program) -> dict:
+    uploads = containers(program)["prometheus"].inputs["uploads"]
+    return yaml.safe_load(next(u["content"] for u in uploads if u["file"] == "/etc/prometheus/prometheus.yml"))
+
+
+@pytest.fixture(scope="module")
+def enabled() -> Program:
+    config = {"demo": True, "alertmanager": {"enabled": True, "port": 9094, "groupWait": "10s",
+                                             "receivers": RECEIVERS}}
+    return run_program(config, ["alertmanager"])
+
+
+def test_off_by_default():
+    program = run_program({"demo": True})
+    assert "alertmanager" not in containers(program)
+    assert "alerting" not in prometheus_yml(program)
+    assert "alertmanagerUrl" not in program.outputs
+
+
+def test_container_with_secret_rendered_config(enabled):
+    container = containers(enabled)["alertmanager"]
+    assert image_of(enabled, container) == "prom/alertmanager:v0.28.1"
+    assert container.inputs["ports"] == [{"internal": 9093, "external": 9094, "ip": "127.0.0.1", "protocol": "tcp"}]
+    assert container.inputs["uploads"] == [{
+        "file": "/etc/alertmanager/alertmanager.yml",
+        "content": SecretValue(render_alertmanager_config(receivers=RECEIVERS, group_wait="10s")),
+    }]
+    assert container.inputs["command"] == ["--config.file=/etc/alertmanager/alertmanager.yml",
+                                           "--storage.path=/alertmanager"]
+    assert container.inputs["healthcheck"]["tests"] == [
+        "CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/ready"]
+    assert container.inputs["restart"] == "unless-stopped" and container.inputs["memory"] == 256
+    volume = next(v for v in enabled.of_type(VOLUME) if v.name == "alertmanager-data")
+    assert volume.inputs["name"] == "monitoring-dev-alertmanager-data"
+    assert volume.options["retainOnDelete"] is True
+    assert enabled.outputs["alertmanagerUrl"] == ("http://127.0.0.1:9094", False)
+
+
+def test_prometheus_sends_alerts_to_it(enabled):
+    assert prometheus_yml(enabled)["alerting"] == {
+        "alertmanagers": [{"static_configs": [{"targets": ["monitoring-dev-alertmanager:9093"]}]}]}
+
+
+def test_receiver_credentials_never_in_plaintext(enabled):
+    for resource in enabled.resources:
+        for text in _plaintext_strings(resource.inputs):
+            assert "very-secret-token" not in text and "another-secret" not in text, resource.name
+
+
+@pytest.mark.parametrize("alertmanager, key", [
+    ({"enabled": True}, "alertmanager.receivers"),
+    ({"enabled": True, "receivers": [{"name": "x", "type": "pager"}]}, "alertmanager.receivers[0].type"),
+    ({"enabled": True, "receivers": RECEIVERS, "groupInterval": "5 minutes"}, "alertmanager.groupInterval"),
+    ({"enabled": True, "receivers": RECEIVERS, "port": 9090}, "alertmanager.port"),
+])
+def test_bad_alertmanager_config_registers_nothing(alertmanager, key):
+    program = Program()
+    with pytest.raises(ConfigError) as failure:
+        run_program({"demo": True, "alertmanager": alertmanager}, ["alertmanager"], program=program)
+    assert f"monitoring:{key}:" in str(failure.value)
+    assert "very-secret-token" not in str(failure.value)
+    assert program.resources == []
