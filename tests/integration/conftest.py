@@ -13,40 +13,16 @@ Fault tests (marked `fault`) always run last.
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
 from . import services
-from .panels import dashboard_queries, evaluate
+from .panels import dashboard_queries, wait_for_data
 from .workload import BackgroundWorkload, run_rounds
 
 SCRAPE_INTERVAL = "2s"
 SCRAPE_TIMEOUT = "1s"
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-# Metric names the product relies on (SPEC section 7), by job: every one must exist.
-EXPECTED_METRICS = {
-    "node": ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes",
-             "node_filesystem_avail_bytes", "node_filesystem_size_bytes",
-             "node_network_receive_bytes_total", "node_network_transmit_bytes_total"],
-    "postgres": ["pg_up", "pg_stat_database_numbackends", "pg_stat_activity_count",
-                 "pg_settings_max_connections", "pg_stat_database_blks_hit", "pg_stat_database_blks_read",
-                 "pg_stat_database_xact_commit", "pg_stat_database_xact_rollback",
-                 "pg_stat_database_tup_inserted", "pg_stat_database_tup_updated",
-                 "pg_stat_database_tup_deleted", "pg_database_size_bytes"],
-    "redis": ["redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",
-              "redis_commands_processed_total"],
-    "nginx": ["nginx_up", "nginx_connections_active", "nginx_http_requests_total"],
-    "django": ["django_http_requests_total_by_method_total",
-               "django_http_responses_total_by_status_view_method_total",
-               "django_http_requests_latency_seconds_by_view_method_bucket",
-               "django_http_requests_total_by_view_transport_method_total",
-               "django_model_inserts_total", "django_model_updates_total", "django_model_deletes_total",
-               "django_http_exceptions_total_by_type_total"],
-    "celery": ["flower_events_total", "flower_worker_online", "flower_task_runtime_seconds_bucket"],
-}
-
 
 def ci_is_set() -> bool:
     return os.environ.get("CI", "") != ""
@@ -178,24 +154,10 @@ def workload(nginx, celery_worker, prometheus):
         yield background
 
 
-def missing_data(prom: services.Prometheus, queries) -> list[str]:
-    missing = [f"{job}: {name}" for job, names in EXPECTED_METRICS.items() for name in names
-               if not prom.query(f'count({name}{{job="{job}"}})')]
-    now = time.time()
-    for q in queries:
-        for mode in ("range", "instant"):
-            if evaluate(prom, q, mode=mode, now=now).series == 0:
-                missing.append(f"{q.id} ({mode})")
-    return missing
-
-
 @pytest.fixture(scope="session")
 def prometheus_ready(prometheus, workload):
     """Every target up, then data for every metric and panel query, or 60 s have passed (polling).
     Tests then check each one and name what is missing."""
     services.wait_for_targets_up(prometheus, timeout=30)
-    queries = dashboard_queries()
-    deadline = time.monotonic() + 60
-    while missing_data(prometheus, queries) and time.monotonic() < deadline:
-        time.sleep(1)
+    wait_for_data(prometheus, dashboard_queries(), timeout=60)
     return prometheus

@@ -133,3 +133,51 @@ def iter_evaluations(prom: Prometheus, queries: list[PanelQuery], **kwargs) -> I
     for q in queries:
         for mode in ("range", "instant"):
             yield evaluate(prom, q, mode=mode, **kwargs)
+
+
+# Metric names the product relies on (SPEC section 7), by job: every one must exist.
+EXPECTED_METRICS = {
+    "node": ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes",
+             "node_filesystem_avail_bytes", "node_filesystem_size_bytes",
+             "node_network_receive_bytes_total", "node_network_transmit_bytes_total"],
+    "postgres": ["pg_up", "pg_stat_database_numbackends", "pg_stat_activity_count",
+                 "pg_settings_max_connections", "pg_stat_database_blks_hit", "pg_stat_database_blks_read",
+                 "pg_stat_database_xact_commit", "pg_stat_database_xact_rollback",
+                 "pg_stat_database_tup_inserted", "pg_stat_database_tup_updated",
+                 "pg_stat_database_tup_deleted", "pg_database_size_bytes"],
+    "redis": ["redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",
+              "redis_commands_processed_total"],
+    "nginx": ["nginx_up", "nginx_connections_active", "nginx_http_requests_total"],
+    "django": ["django_http_requests_total_by_method_total",
+               "django_http_responses_total_by_status_view_method_total",
+               "django_http_requests_latency_seconds_by_view_method_bucket",
+               "django_http_requests_total_by_view_transport_method_total",
+               "django_model_inserts_total", "django_model_updates_total", "django_model_deletes_total",
+               "django_http_exceptions_total_by_type_total"],
+    "celery": ["flower_events_total", "flower_worker_online", "flower_task_runtime_seconds_bucket"],
+}
+
+
+def missing_data(prom: Prometheus, queries: list[PanelQuery], *, range_s: float = 300,
+                 step_s: float = 10) -> list[str]:
+    """What has no data yet: expected metrics by job, and panel queries (range and instant)."""
+    missing = [f"{job}: {name}" for job, names in EXPECTED_METRICS.items() for name in names
+               if not prom.query(f'count({name}{{job="{job}"}})')]
+    now = time.time()
+    for q in queries:
+        for mode in ("range", "instant"):
+            if evaluate(prom, q, mode=mode, now=now, range_s=range_s, step_s=step_s).series == 0:
+                missing.append(f"{q.id} ({mode})")
+    return missing
+
+
+def wait_for_data(prom: Prometheus, queries: list[PanelQuery], *, timeout: float = 60,
+                  **kwargs) -> list[str]:
+    """Poll until everything has data or `timeout` passes; return what is still missing
+    (the tests then name each missing query on its own)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = missing_data(prom, queries, **kwargs)
+        if not missing or time.monotonic() >= deadline:
+            return missing
+        time.sleep(1)

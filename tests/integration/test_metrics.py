@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import EXPECTED_METRICS
+from .panels import EXPECTED_METRICS
 
 
 def test_workload_produced_every_status_class(workload):
