@@ -72,15 +72,24 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         wait=spec.wait,
         wait_timeout=180 if spec.wait else None,
         **spec.extra,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+        # Secret env entries make the engine store `envs` as a secret; declaring it lets
+        # policy packs (which see no secret markers on inputs) know it too.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
+                                    additional_secret_outputs=["envs"] if _has_secret(spec.envs) else None),
     )
 
 
+def _has_secret(envs) -> bool:
+    return envs is not None and any(not isinstance(entry, str) for entry in envs)
+
+
 def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource) -> docker.Volume:
-    # retain_on_delete: a replacement or `pulumi destroy` leaves the data on the host, and
+    # protect: a change that would replace or delete the volume fails instead (and policy
+    # previews can see it); `make down` runs `pulumi destroy --exclude-protected`.
+    # retain_on_delete: even an explicit unprotect + destroy leaves the data on the host, and
     # the next `pulumi up` re-attaches the same named volume (Docker adopts an existing name).
     return docker.Volume(resource_name, name=volume_name,
-                         opts=pulumi.ResourceOptions(parent=parent, retain_on_delete=True))
+                         opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True))
 
 
 def published_url(bind_address: str, port: int) -> str:

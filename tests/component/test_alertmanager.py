@@ -50,7 +50,7 @@ def test_container_with_secret_rendered_config(enabled):
     assert container.inputs["restart"] == "unless-stopped" and container.inputs["memory"] == 256
     volume = next(v for v in enabled.of_type(VOLUME) if v.name == "alertmanager-data")
     assert volume.inputs["name"] == "monitoring-dev-alertmanager-data"
-    assert volume.options["retainOnDelete"] is True
+    assert volume.options["retainOnDelete"] is True and volume.options["protect"] is True
     assert enabled.outputs["alertmanagerUrl"] == ("http://127.0.0.1:9094", False)
 
 

@@ -206,6 +206,13 @@ def test_data_volumes_survive_replacement_and_destroy(prod):
     assert volumes["grafana-data"].inputs["name"] == "monitoring-dev-grafana-data"
     for volume in volumes.values():
         assert volume.options["retainOnDelete"] is True
+        assert volume.options["protect"] is True
+
+
+def test_containers_with_secret_env_declare_envs_secret(prod):
+    for container in prod.of_type(CONTAINER):
+        has_secret = any(isinstance(e, SecretValue) for e in container.inputs.get("envs", []))
+        assert container.options["additionalSecretOutputs"] == (["envs"] if has_secret else []), container.name
 
 
 def test_exporter_credentials_are_secrets(prod):
