@@ -185,7 +185,9 @@ class _Reader:
         allowed = sorted(fields)
         for name in raw:
             if name not in fields:
-                self.fail(f"{key}.{name}", raw[name], f"a known key: one of {', '.join(allowed)}")
+                # Possibly a misspelt secret (grafana.adminPassword): name it, never print it.
+                self.problems.append(f"{NAMESPACE}:{key}.{name}: is not a known key (value not shown); "
+                                     f"allowed: {', '.join(allowed)}")
         return raw
 
     def boolean(self, key: str, value: Any, default: bool) -> bool:
@@ -199,7 +201,7 @@ class _Reader:
         return default
 
     def port(self, key: str, value: Any) -> int:
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
             self.fail(key, value, "a port number from 1 to 65535")
@@ -228,10 +230,10 @@ class _Reader:
         if not isinstance(value, str) or not value:
             self.fail(key, value, "an image reference with an exact tag or digest, such as prom/prometheus:v3.7.3")
             return ""
-        name, _, digest = value.partition("@")
+        name, at, digest = value.partition("@")
         last = name.rsplit("/", 1)[-1]
         tag = last.partition(":")[2] if ":" in last else ""
-        if digest:
+        if at:
             if not _DIGEST_RE.match(digest):
                 self.fail(key, value, "a digest of the form @sha256:<64 hex digits>")
         elif not tag or tag == "latest" or not _TAG_RE.match(tag):
@@ -263,9 +265,12 @@ def load_config(values: Mapping[str, Any]) -> StackConfig:
 
     bind = values.get("bindAddress") or "127.0.0.1"
     try:
+        if not isinstance(bind, str):
+            raise ValueError(bind)  # ip_address() would read 127 as 0.0.0.127
         ipaddress.ip_address(bind)
     except ValueError:
         r.fail("bindAddress", bind, "an IPv4 or IPv6 address such as 127.0.0.1 (not a host name)")
+        bind = str(bind)
 
     network = values.get("network")
     if network is not None:
@@ -377,7 +382,9 @@ def _read_exporters(r: _Reader, raw: Any) -> dict[str, ExporterConfig]:
         settings = {s: r.string(f"{key}.{s}", e[s]) for s in _EXPORTER_SETTINGS[name]}
         if name == "nginx" and settings["scrapeUri"] and not re.match(r"^https?://", settings["scrapeUri"]):
             r.fail(f"{key}.scrapeUri", settings["scrapeUri"], "an http:// or https:// URL of nginx's stub_status")
-        if name == "redis" and settings["address"] and not re.match(r"^(rediss?://)?[^\s/]+:\d+$", settings["address"]):
+        if name == "redis" and settings["address"] and not (
+                re.match(r"^(rediss?://)?[^\s/]+:\d+$", settings["address"])
+                and 1 <= int(settings["address"].rsplit(":", 1)[1]) <= 65535):
             r.fail(f"{key}.address", settings["address"], "redis://host:port or host:port")
         if name == "celery" and settings["brokerUrl"] and not re.match(r"^(redis|rediss|amqp|amqps)://", settings["brokerUrl"]):
             r.fail(f"{key}.brokerUrl", settings["brokerUrl"], "a Celery broker URL: redis://, rediss://, amqp:// or amqps://")
