@@ -17,7 +17,7 @@ import os
 import pytest
 
 from . import services
-from .panels import dashboard_queries, wait_for_data
+from .panels import dashboard_queries, wait_for_data, without_zero_fallback
 from .workload import BackgroundWorkload, run_rounds
 
 SCRAPE_INTERVAL = "2s"
@@ -54,6 +54,9 @@ def pytest_generate_tests(metafunc):
     if "panel_query" in metafunc.fixturenames:
         queries = dashboard_queries()
         metafunc.parametrize("panel_query", queries, ids=[q.id for q in queries])
+    if "fallback_query" in metafunc.fixturenames:
+        queries = [q for q in dashboard_queries() if without_zero_fallback(q.expr) != q.expr]
+        metafunc.parametrize("fallback_query", queries, ids=[q.id for q in queries])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -76,6 +76,16 @@ def substitute(expr: str, *, step_s: float, scrape_s: float, range_s: float,
     return out
 
 
+# `X or on() vector(0)`, or with a label_replace'd vector(0): a placeholder for "none yet".
+ZERO_FALLBACK = re.compile(
+    r'\s*or\s+on\s*\(\s*\)\s*(?:label_replace\(\s*vector\(0\)(?:\s*,\s*"[^"]*"){4}\s*\)|vector\(0\))'
+)
+
+
+def without_zero_fallback(expr: str) -> str:
+    return ZERO_FALLBACK.sub("", expr)
+
+
 @dataclass(frozen=True)
 class PanelQuery:
     dashboard: str
