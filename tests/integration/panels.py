@@ -175,8 +175,11 @@ def missing_data(prom: Prometheus, queries: list[PanelQuery], *, range_s: float 
                if not prom.query(f'count({name}{{job="{job}"}})')]
     now = time.time()
     for q in queries:
+        # Without its zero fallback, so the wait covers the data itself (a rate() needs two
+        # samples: a counter seen in one scrape only is not there yet).
+        core = PanelQuery(q.dashboard, q.panel, q.ref_id, without_zero_fallback(q.expr), q.variables)
         for mode in ("range", "instant"):
-            if evaluate(prom, q, mode=mode, now=now, range_s=range_s, step_s=step_s).series == 0:
+            if evaluate(prom, core, mode=mode, now=now, range_s=range_s, step_s=step_s).series == 0:
                 missing.append(f"{q.id} ({mode})")
     return missing
 
