@@ -110,14 +110,16 @@ PANELS: tuple[PanelSpec, ...] = (
             Query('min(up{job="django"})', "Django"),
             Query(_service_up("pg_up", "postgres"), "PostgreSQL"),
             Query(_service_up("redis_up", "redis"), "Redis"),
-            Query('min(up{job="celery"})', "Celery"),
+            # Workers, not Flower: Flower answers while every worker is gone. No worker ever
+            # seen (no series) reads 0 too, and so does Flower itself being down.
+            Query('max(flower_worker_online{job="celery"}) or on() (0 * min(up{job="celery"}))', "Celery"),
             Query(_service_up("nginx_up", "nginx"), "nginx"),
         ),
         description=(
             "UP/DOWN per service. PostgreSQL, Redis and nginx use their exporter's service-level "
-            "metric (pg_up, redis_up, nginx_up): the service behind the exporter answered. Django "
-            "and Celery have no such metric: their scrape target's `up` is shown (Django's own "
-            "/metrics, Celery's Flower)."
+            "metric (pg_up, redis_up, nginx_up): the service behind the exporter answered. Celery "
+            "is UP while Flower sees at least one online worker (flower_worker_online). Django has "
+            "no such metric: its own /metrics target's `up` is shown."
         ),
         width=24,
         height=7,

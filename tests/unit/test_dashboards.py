@@ -338,6 +338,8 @@ def test_service_health(models):
     assert 'nginx_up{job="nginx"}' in by_legend["nginx"]
     assert 'up{job="django"}' in by_legend["Django"]
     assert 'up{job="celery"}' in by_legend["Celery"]
+    # the workers, not only Flower the exporter (SPEC section 7: show the service)
+    assert by_legend["Celery"].startswith('max(flower_worker_online{job="celery"})')
     mappings = panel["fieldConfig"]["defaults"]["mappings"]
     options = {}
     for mapping in mappings:
