@@ -42,6 +42,8 @@ class GrafanaServerArgs:
 class GrafanaServer(pulumi.ComponentResource):
     container: docker.Container
     url: pulumi.Output[str]
+    # host:port on the stack network, for Prometheus' grafana job.
+    target: str
     admin_user: pulumi.Output[str]
     admin_password: pulumi.Output[str]
 
@@ -66,8 +68,9 @@ class GrafanaServer(pulumi.ComponentResource):
 
         image = pinned_image(f"{resource_name}-image", cfg.image, self)
         volume = data_volume(f"{resource_name}-data", f"{args.name_prefix}-grafana-data", self)
+        container_name = f"{args.name_prefix}-grafana"
         spec = ContainerSpec(
-            container_name=f"{args.name_prefix}-grafana",
+            container_name=container_name,
             image=cfg.image,
             memory_mb=cfg.memory_mb,
             restart=args.restart_policy,
@@ -83,5 +86,6 @@ class GrafanaServer(pulumi.ComponentResource):
         )
         self.container = service_container(resource_name, spec, image, self)
         self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
+        self.target = f"{container_name}:{PORT}"
         self.register_outputs({"url": self.url, "admin_user": self.admin_user,
                                "admin_password": self.admin_password})

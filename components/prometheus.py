@@ -30,6 +30,8 @@ class PrometheusServerArgs:
 class PrometheusServer(pulumi.ComponentResource):
     container: docker.Container
     url: pulumi.Output[str]
+    # Where Grafana's server reaches Prometheus, on the stack network.
+    internal_url: str
 
     def __init__(self, resource_name: str, args: PrometheusServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:PrometheusServer", resource_name, None, opts)
@@ -39,8 +41,9 @@ class PrometheusServer(pulumi.ComponentResource):
         uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
         uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
                     for name, text in sorted(args.rule_files.items())]
+        container_name = f"{args.name_prefix}-prometheus"
         spec = ContainerSpec(
-            container_name=f"{args.name_prefix}-prometheus",
+            container_name=container_name,
             image=cfg.image,
             memory_mb=cfg.memory_mb,
             restart=args.restart_policy,
@@ -63,4 +66,5 @@ class PrometheusServer(pulumi.ComponentResource):
         )
         self.container = service_container(resource_name, spec, image, self)
         self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
+        self.internal_url = f"http://{container_name}:{PORT}"
         self.register_outputs({"url": self.url, "container": self.container.name})

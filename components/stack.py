@@ -11,6 +11,7 @@ from pulumi.runtime import config as runtime_config
 from components.config import Secret, StackConfig, load_config, values_in_namespace
 from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.demo import DemoWorkload, DemoWorkloadArgs
+from components.docker_service import published_url
 from components.exporters import Exporter, ExporterArgs, exporter_envs
 from components.grafana import GrafanaServer, GrafanaServerArgs
 from components.grafana_content import GrafanaContent, GrafanaContentArgs
@@ -18,7 +19,6 @@ from components.network import StackNetwork, StackNetworkArgs
 from components.prometheus import PORT as PROMETHEUS_PORT, RULES_DIR, PrometheusServer, PrometheusServerArgs
 from components.prometheus_config import render_prometheus_config
 from components.rules import load_rule_files
-from components import grafana as grafana_module
 from dashboards import build_dashboards
 
 
@@ -76,7 +76,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
 
     targets = {
         "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
-        "grafana": [f"{prefix}-grafana:{grafana_module.PORT}"],
+        "grafana": [grafana.target],
         **{name: [exporter.target] for name, exporter in exporters.items()},
         "django": django_targets,
     }
@@ -96,12 +96,14 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), network=network.name, **common))
 
+    # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.
+    loopback = {"0.0.0.0": "127.0.0.1", "::": "::1"}
     content = GrafanaContent("grafana-content", GrafanaContentArgs(
-        grafana_url=grafana.url if cfg.bind_address not in ("0.0.0.0", "::")
-        else f"http://127.0.0.1:{cfg.grafana.port}",
+        grafana_url=published_url(loopback[cfg.bind_address], cfg.grafana.port)
+        if cfg.bind_address in loopback else grafana.url,
         admin_user=grafana.admin_user,
         admin_password=grafana.admin_password,
-        prometheus_url=f"http://{prefix}-prometheus:{PROMETHEUS_PORT}",
+        prometheus_url=prometheus.internal_url,
         scrape_interval=p.scrape_interval,
         prometheus_version=image_version(p.image),
         root_url=cfg.grafana.root_url,

@@ -91,3 +91,9 @@ def test_dashboard_urls_follow_root_url():
     program = run_program({"demo": True, "grafana": {"rootUrl": "https://grafana.example.org/"}})
     urls, _ = program.outputs["dashboardUrls"]
     assert urls["system-overview"] == "https://grafana.example.org/d/system-overview"
+
+
+def test_provider_uses_ipv6_loopback_when_grafana_binds_every_ipv6_address():
+    program = run_program({"demo": True, "bindAddress": "::"})
+    assert program.one(PROVIDER, "grafana-content-provider").inputs["url"] == "http://[::1]:3000"
+    assert program.outputs["grafanaUrl"] == ("http://[::]:3000", False)
