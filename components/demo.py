@@ -100,7 +100,9 @@ class DemoWorkload(pulumi.ComponentResource):
 
         app_image = docker.RemoteImage(
             f"{resource_name}-app-image", name=demo_app_tag(), keep_locally=True,
-            build=docker.RemoteImageBuildArgs(context=str(DEMO_DIR), dockerfile="Dockerfile"),
+            # Relative to the project folder (the program's working directory): the same on
+            # every machine, so previews show no change from one checkout to another.
+            build=docker.RemoteImageBuildArgs(context=DEMO_DIR.name, dockerfile="Dockerfile"),
             opts=pulumi.ResourceOptions(parent=self))
         app_env = [
             f"DATABASE_HOST={names['postgres']}", "DATABASE_PORT=5432", f"DATABASE_NAME={DATABASE}",
