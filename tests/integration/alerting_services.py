@@ -151,20 +151,12 @@ def amtool_check_config(config_path: Path) -> str:
 
 
 @dataclass
-class Alertmanager:
+class Alertmanager(services.Listening):
     port: int
     config_path: Path
     config_text: str
     process: Process
     host: str = HOST
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
     def alerts(self) -> list[dict]:
         return requests.get(f"{self.url}/api/v2/alerts", timeout=5).json()
@@ -211,41 +203,16 @@ def alerting_prometheus(
 ) -> Iterator[services.Prometheus]:
     """Prometheus running the product's rendered config, with `rule_texts` ({file name: YAML})
     written next to it and sending alerts to `alertmanager_targets`; promtool checks it first."""
-    from components.prometheus_config import render_prometheus_config
-
-    with temp_dir("prometheus-alerting") as tmp:
-        rules_dir = tmp / "rules"
-        rules_dir.mkdir()
+    with temp_dir("prometheus-rules") as rules_dir:
         rule_paths = []
         for name, text in rule_texts.items():
             path = rules_dir / name
             path.write_text(text)
             rule_paths.append(str(path))
-        port = services.free_port()
-        all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
-        text = render_prometheus_config(
-            scrape_interval=scrape_interval, evaluation_interval=evaluation_interval,
-            scrape_timeout=scrape_timeout, targets=all_targets, rule_files=rule_paths,
-            alertmanager_targets=list(alertmanager_targets),
-        )
-        config = tmp / "prometheus.yml"
-        config.write_text(text)
-        services.promtool_check_config(config)
-        process = Process(
-            "prometheus",
-            [
-                "prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
-                f"--web.listen-address={HOST}:{port}", "--storage.tsdb.retention.time=1h",
-                "--log.level=warn",
-            ],
-            tmp / "prometheus.log", cwd=tmp,
-        )
-        prom = services.Prometheus(port=port, config_path=config, config_text=text,
-                                   scrape_interval_s=services.parse_duration(scrape_interval),
-                                   targets=all_targets, process=process)
-        with running(process):
-            wait_until(lambda: services.http_ok(f"{prom.url}/-/ready"), timeout=30,
-                       what="Prometheus /-/ready", proc=process)
+        with services.prometheus_server(
+            targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout, rule_files=rule_paths,
+            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
+        ) as prom:
             yield prom
 
 

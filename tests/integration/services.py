@@ -152,6 +152,21 @@ def temp_dir(name: str, mode: int = 0o700) -> Iterator[Path]:
 # processes
 
 
+class Listening:
+    """A service listening on host:port: its address (what Prometheus scrapes) and http URL."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
 @dataclass
 class Process:
     """One child process, logging to a file, stopped with terminate -> wait -> kill."""
@@ -419,19 +434,11 @@ def demo_env(pg: Postgres, redis: Redis, secret_key: str) -> dict[str, str]:
 
 
 @dataclass
-class DemoApp:
+class DemoApp(Listening):
     port: int
     env: dict[str, str]
     process: Process
     host: str = HOST
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @contextlib.contextmanager
@@ -478,14 +485,10 @@ def celery_worker(app: DemoApp) -> Iterator[Worker]:
 
 
 @dataclass
-class Flower:
+class Flower(Listening):
     port: int
     process: Process
     host: str = HOST
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @contextlib.contextmanager
@@ -545,14 +548,10 @@ http {{
 
 
 @dataclass
-class Nginx:
+class Nginx(Listening):
     port: int
     process: Process
     host: str = HOST
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def stub_status_url(self) -> str:
@@ -583,15 +582,11 @@ def nginx_proxy(app: DemoApp) -> Iterator[Nginx]:
 
 
 @dataclass
-class Exporter:
+class Exporter(Listening):
     job: str
     port: int
     process: Process
     host: str = HOST
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @contextlib.contextmanager
@@ -643,15 +638,17 @@ def repo_rule_files() -> list[str]:
 
 
 def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,
-                  rule_files: Sequence[str]) -> str:
+                  rule_files: Sequence[str], evaluation_interval: str | None = None,
+                  alertmanager_targets: Sequence[str] = ()) -> str:
     from components.prometheus_config import render_prometheus_config
 
     return render_prometheus_config(
         scrape_interval=scrape_interval,
-        evaluation_interval=scrape_interval,
+        evaluation_interval=evaluation_interval or scrape_interval,
         scrape_timeout=scrape_timeout,
         targets=targets,
         rule_files=rule_files,
+        alertmanager_targets=list(alertmanager_targets),
     )
 
 
@@ -660,7 +657,7 @@ def promtool_check_config(config_path: Path) -> str:
 
 
 @dataclass
-class Prometheus:
+class Prometheus(Listening):
     port: int
     config_path: Path
     config_text: str
@@ -668,10 +665,6 @@ class Prometheus:
     targets: dict[str, list[str]]
     process: Process
     host: str = HOST
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def api(self, path: str, **params) -> dict:
         response = requests.get(f"{self.url}/api/v1/{path}", params=params, timeout=30)
@@ -695,7 +688,8 @@ class Prometheus:
 
 @contextlib.contextmanager
 def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: str = "2s",
-                      scrape_timeout: str = "1s", rule_files: Sequence[str] | None = None
+                      scrape_timeout: str = "1s", rule_files: Sequence[str] | None = None,
+                      evaluation_interval: str | None = None, alertmanager_targets: Sequence[str] = (),
                       ) -> Iterator[Prometheus]:
     with temp_dir("prometheus") as tmp:
         port = free_port()
@@ -703,6 +697,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
         text = render_config(
             all_targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
             rule_files=repo_rule_files() if rule_files is None else rule_files,
+            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
         )
         config = tmp / "prometheus.yml"
         config.write_text(text)
