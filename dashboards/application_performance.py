@@ -63,16 +63,17 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="s",
         min=0,
         thresholds=((None, "green"), (0.5, "red")),
-        queries=(Query(q.django_latency_quantile(0.95), "p95"),),
-        description="95th percentile of Django request latency over all views; target below 500 ms.",
+        queries=(Query(q.DJANGO_P95_RECORDED, "p95"),),
+        description=("95th percentile of Django request latency over all views, over 5 minutes (the "
+                     "recorded series the DjangoHighLatencyP95 alert judges); target below 500 ms."),
         width=6,
     ),
     PanelSpec(
         title="Response Time by Endpoint",
         type=TIMESERIES,
         unit="s",
-        queries=(Query(q.django_latency_quantile(0.95, by="view, method"), "{{method}} {{view}}"),),
-        description="95th percentile latency per Django view and HTTP method.",
+        queries=(Query(q.DJANGO_P95_BY_VIEW_RECORDED, "{{method}} {{view}}"),),
+        description="95th percentile latency per Django view and HTTP method, over 5 minutes (recorded by a rule).",
         width=12,
     ),
     PanelSpec(

@@ -50,6 +50,12 @@ DJANGO_LATENCY_BUCKET = f"django_http_requests_latency_seconds_by_view_method_bu
 DJANGO_RESPONSES = "django_http_responses_total_by_status_view_method_total"
 
 
+# Series recorded by rules/recording.yml (fixed 5m windows, evaluated once for panels and
+# alerts alike): the per-view p95 is the most expensive query of the dashboards.
+DJANGO_P95_RECORDED = f"job:django_http_requests_latency_seconds:p95_5m{{{DJANGO}}}"
+DJANGO_P95_BY_VIEW_RECORDED = f"job_view_method:django_http_requests_latency_seconds:p95_5m{{{DJANGO}}}"
+
+
 def django_latency_quantile(quantile: float, by: str = "") -> str:
     group = f"le, {by}" if by else "le"
     return f"histogram_quantile({quantile}, sum by ({group}) (rate({DJANGO_LATENCY_BUCKET}[{RATE}])))"

@@ -295,8 +295,21 @@ def test_django_metric_names(models):
         "django_http_exceptions_total_by_type_total",
     ):
         assert name in text, name
-    for metric in re.findall(r"\bdjango_\w+", text):
+    # raw django-prometheus names (not recorded series such as job:django_...:p95_5m)
+    for metric in re.findall(r"(?<![\w:])django_\w+", text):
         assert metric.endswith(("_total", "_bucket")), metric
+
+
+def test_recorded_series_used_by_panels_are_defined_by_the_rules(models):
+    """Panels that read a recording rule's series must name a rule that exists."""
+    recorded = {rule["record"] for group in yaml.safe_load((REPO_ROOT / "rules" / "recording.yml").read_text())["groups"]
+                for rule in group["rules"]}
+    used = {name for _, _, t in all_targets(models)
+            for name in re.findall(r"\b[a-z_]+:[a-z0-9_]+:[a-z0-9_]+\b", t["expr"])}
+    assert used, "the latency panels read recorded series"
+    assert used <= recorded, used - recorded
+    p95 = panel_by_title(models, "application-performance", "Response Time by Endpoint")
+    assert p95["targets"][0]["expr"].startswith("job_view_method:django_http_requests_latency_seconds:p95_5m")
 
 
 def test_status_codes_panel(models):
