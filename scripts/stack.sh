@@ -32,9 +32,9 @@ if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
   export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
 fi
 
-# The program's Python dependencies, installed again only when requirements.txt changes.
+# The program's Python dependencies, installed again only when their pins change.
 stamp=".venv/.requirements.sha256"
-wanted="$(sha256sum requirements.txt | cut -d' ' -f1)"
+wanted="$(cat requirements.txt constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt

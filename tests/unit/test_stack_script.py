@@ -30,12 +30,14 @@ def project(tmp_path: Path) -> Path:
     """A copy of the project's script with its venv already installed (stamp matches)."""
     (tmp_path / "scripts").mkdir()
     shutil.copy(ROOT / "scripts" / "stack.sh", tmp_path / "scripts" / "stack.sh")
-    shutil.copy(ROOT / "requirements.txt", tmp_path / "requirements.txt")
+    for pins in ("requirements.txt", "constraints.txt"):
+        shutil.copy(ROOT / pins, tmp_path / pins)
     venv_bin = tmp_path / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     (venv_bin / "python").write_text("#!/bin/sh\n")
     (venv_bin / "python").chmod(0o755)
-    digest = hashlib.sha256((tmp_path / "requirements.txt").read_bytes()).hexdigest()
+    digest = hashlib.sha256((tmp_path / "requirements.txt").read_bytes()
+                            + (tmp_path / "constraints.txt").read_bytes()).hexdigest()
     (tmp_path / ".venv" / ".requirements.sha256").write_text(digest + "\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
