@@ -15,7 +15,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.docker_service import ContainerSpec, pinned_image, service_container
+from components.docker_service import ContainerSpec, Placement, pinned_image, service_container
 from components.nginx_config import STUB_STATUS_PATH, render_nginx_site
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
@@ -40,10 +40,7 @@ def demo_app_tag() -> str:
 
 @dataclass
 class DemoWorkloadArgs:
-    network: pulumi.Input[str]
-    bind_address: str
-    restart_policy: str
-    name_prefix: str
+    placement: Placement
 
 
 class DemoWorkload(pulumi.ComponentResource):
@@ -56,8 +53,8 @@ class DemoWorkload(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: DemoWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:DemoWorkload", resource_name, None, opts)
-        prefix = f"{args.name_prefix}-demo"
-        names = {service: f"{prefix}-{service}" for service in ("postgres", "redis", "nginx", "django", "worker", "traffic")}
+        names = {service: args.placement.name(f"demo-{service}")
+                 for service in ("postgres", "redis", "nginx", "django", "worker", "traffic")}
 
         def password(name: str, length: int) -> pulumi.Output[str]:
             return random.RandomPassword(f"{resource_name}-{name}", length=length, special=False,
@@ -79,9 +76,8 @@ class DemoWorkload(pulumi.ComponentResource):
             return pulumi.Output.secret(pulumi.Output.concat(f"{key}=", value))
 
         def spec(service: str, **fields) -> ContainerSpec:
-            return ContainerSpec(container_name=names[service], memory_mb=MEMORY_MB[service],
-                                 restart=args.restart_policy, network=args.network, alias=names[service],
-                                 bind_address=args.bind_address, image=fields.pop("image", ""), **fields)
+            return ContainerSpec(service=f"demo-{service}", memory_mb=MEMORY_MB[service],
+                                 placement=args.placement, image=fields.pop("image", ""), **fields)
 
         postgres = service_container(f"{resource_name}-postgres", spec(
             "postgres", image=IMAGES["postgres"],

@@ -1,8 +1,9 @@
 """What every container of the stack shares: a pinned image, restart policy, memory limit,
 the stack network, ports bound to the configured address and a healthcheck.
 
-Each component describes its container as a ContainerSpec (data) and calls
-`service_container`, so those rules live in one place.
+Each component describes its containers as ContainerSpecs (data) and calls
+`service_container` (or `published_server` for a server with a data volume and a
+published port), so those rules live in one place.
 """
 
 from __future__ import annotations
@@ -17,17 +18,29 @@ HEALTHCHECK_TIMING = {"interval": "15s", "timeout": "5s", "retries": 5, "start_p
 
 
 @dataclass
+class Placement:
+    """Where a stack's containers run and how they are named: the same for every component."""
+
+    network: pulumi.Input[str]
+    bind_address: str
+    restart_policy: str
+    # `<project>-<stack>`: container and volume names stay unique per stack on one host.
+    name_prefix: str
+
+    def name(self, service: str) -> str:
+        return f"{self.name_prefix}-{service}"
+
+
+@dataclass
 class ContainerSpec:
-    container_name: str
+    # The container is named `<prefix>-<service>`: that name is its address on the network.
+    service: str
     image: str
     memory_mb: int
-    restart: str
-    network: pulumi.Input[str]
-    alias: str
-    bind_address: str
-    # (container port, host port) pairs; every one is bound to bind_address.
+    placement: Placement
+    # (container port, host port) pairs; every one is bound to the placement's bind address.
     ports: Sequence[tuple[int, int]] = ()
-    envs: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None
+    envs: Sequence[pulumi.Input[str]] | None = None
     command: Sequence[str] | None = None
     # Test command in exec form, or None where the image has no shell or tool to run one.
     healthcheck: Sequence[str] | None = None
@@ -38,6 +51,10 @@ class ContainerSpec:
     # Block dependants until the healthcheck passes (needs a healthcheck).
     wait: bool = False
     extra: dict = field(default_factory=dict)
+
+    @property
+    def container_name(self) -> str:
+        return self.placement.name(self.service)
 
 
 def pinned_image(resource_name: str, image: str, parent: pulumi.Resource) -> docker.RemoteImage:
@@ -53,16 +70,18 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         raise ValueError(f"{resource_name}: wait needs a healthcheck")
     healthcheck = (docker.ContainerHealthcheckArgs(tests=["CMD", *spec.healthcheck], **HEALTHCHECK_TIMING)
                    if spec.healthcheck else None)
+    placement = spec.placement
     return docker.Container(
         resource_name,
         name=spec.container_name,
         image=image.image_id,
-        restart=spec.restart,
+        restart=placement.restart_policy,
         memory=spec.memory_mb,
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=spec.network, aliases=[spec.alias])],
-        ports=[docker.ContainerPortArgs(internal=inside, external=outside, ip=spec.bind_address, protocol="tcp")
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=placement.network)],
+        ports=[docker.ContainerPortArgs(internal=inside, external=outside, ip=placement.bind_address,
+                                        protocol="tcp")
                for inside, outside in spec.ports],
-        envs=spec.envs,
+        envs=list(spec.envs) if spec.envs else None,
         command=list(spec.command) if spec.command is not None else None,
         healthcheck=healthcheck,
         volumes=list(spec.volumes) or None,
@@ -90,6 +109,17 @@ def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource) -
     # the next `pulumi up` re-attaches the same named volume (Docker adopts an existing name).
     return docker.Volume(resource_name, name=volume_name,
                          opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True))
+
+
+def published_server(resource_name: str, parent: pulumi.Resource, *, spec: ContainerSpec, port: int,
+                     host_port: int, data_path: str) -> docker.Container:
+    """A server with its state on a named volume (`<prefix>-<service>-data` at `data_path`),
+    `port` published on `host_port`, created healthy (`wait`) before its dependants."""
+    volume = data_volume(f"{resource_name}-data", spec.placement.name(f"{spec.service}-data"), parent)
+    spec.ports = [(port, host_port)]
+    spec.volumes = [docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data_path)]
+    spec.wait = True
+    return service_container(resource_name, spec, pinned_image(f"{resource_name}-image", spec.image, parent), parent)
 
 
 def published_url(bind_address: str, port: int) -> str:

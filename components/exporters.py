@@ -13,7 +13,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import ExporterConfig
-from components.docker_service import ContainerSpec, pinned_image, service_container
+from components.docker_service import ContainerSpec, Placement, pinned_image, service_container
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,7 @@ EXPORTER_LAYOUT = {
 @dataclass
 class ExporterArgs:
     config: ExporterConfig
-    network: pulumi.Input[str]
-    bind_address: str
-    restart_policy: str
-    name_prefix: str
+    placement: Placement
     # Environment entries; credentials among them arrive as secret Outputs.
     envs: Sequence[pulumi.Input[str]] = ()
 
@@ -65,16 +62,12 @@ class Exporter(pulumi.ComponentResource):
         super().__init__("monitoring:index:Exporter", resource_name, None, opts)
         cfg = args.config
         layout = EXPORTER_LAYOUT[cfg.name]
-        container_name = f"{args.name_prefix}-{cfg.name}-exporter"
         host_root = cfg.name == "node"
         spec = ContainerSpec(
-            container_name=container_name,
+            service=f"{cfg.name}-exporter",
             image=cfg.image,
             memory_mb=cfg.memory_mb,
-            restart=args.restart_policy,
-            network=args.network,
-            alias=f"{cfg.name}-exporter",
-            bind_address=args.bind_address,
+            placement=args.placement,
             envs=list(args.envs) or None,
             command=layout.command(cfg),
             healthcheck=layout.healthcheck,
@@ -86,7 +79,7 @@ class Exporter(pulumi.ComponentResource):
         )
         image = pinned_image(f"{resource_name}-image", cfg.image, self)
         self.container = service_container(resource_name, spec, image, self)
-        self.target = f"{container_name}:{layout.port}"
+        self.target = f"{spec.container_name}:{layout.port}"
         self.register_outputs({"target": self.target})
 
 

@@ -9,7 +9,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import GrafanaConfig
-from components.docker_service import ContainerSpec, data_volume, pinned_image, published_url, service_container
+from components.docker_service import ContainerSpec, Placement, published_server, published_url
 
 PORT = 3000
 
@@ -33,10 +33,7 @@ class GrafanaServerArgs:
     config: GrafanaConfig
     # The configured password as a secret Output, or None to generate one.
     admin_password: pulumi.Input[str] | None
-    network: pulumi.Input[str]
-    bind_address: str
-    restart_policy: str
-    name_prefix: str
+    placement: Placement
 
 
 class GrafanaServer(pulumi.ComponentResource):
@@ -66,26 +63,18 @@ class GrafanaServer(pulumi.ComponentResource):
         envs = [f"{k}={v}" for k, v in sorted(env.items())]
         envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
 
-        image = pinned_image(f"{resource_name}-image", cfg.image, self)
-        volume = data_volume(f"{resource_name}-data", f"{args.name_prefix}-grafana-data", self)
-        container_name = f"{args.name_prefix}-grafana"
         spec = ContainerSpec(
-            container_name=container_name,
+            service="grafana",
             image=cfg.image,
             memory_mb=cfg.memory_mb,
-            restart=args.restart_policy,
-            network=args.network,
-            alias="grafana",
-            bind_address=args.bind_address,
-            ports=[(PORT, cfg.port)],
+            placement=args.placement,
             envs=envs,
             # grafana/grafana ships curl.
             healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],
-            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/var/lib/grafana")],
-            wait=True,
         )
-        self.container = service_container(resource_name, spec, image, self)
-        self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
-        self.target = f"{container_name}:{PORT}"
+        self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
+                                          data_path="/var/lib/grafana")
+        self.url = pulumi.Output.from_input(published_url(args.placement.bind_address, cfg.port))
+        self.target = f"{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "admin_user": self.admin_user,
                                "admin_password": self.admin_password})

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import PrometheusConfig
-from components.docker_service import ContainerSpec, data_volume, pinned_image, published_url, service_container
+from components.docker_service import ContainerSpec, Placement, published_server, published_url
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"
@@ -21,10 +21,7 @@ class PrometheusServerArgs:
     config: PrometheusConfig
     prometheus_yml: str
     rule_files: Mapping[str, str]
-    network: pulumi.Input[str]
-    bind_address: str
-    restart_policy: str
-    name_prefix: str
+    placement: Placement
 
 
 class PrometheusServer(pulumi.ComponentResource):
@@ -36,21 +33,14 @@ class PrometheusServer(pulumi.ComponentResource):
     def __init__(self, resource_name: str, args: PrometheusServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:PrometheusServer", resource_name, None, opts)
         cfg = args.config
-        image = pinned_image(f"{resource_name}-image", cfg.image, self)
-        volume = data_volume(f"{resource_name}-data", f"{args.name_prefix}-prometheus-data", self)
         uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
         uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
                     for name, text in sorted(args.rule_files.items())]
-        container_name = f"{args.name_prefix}-prometheus"
         spec = ContainerSpec(
-            container_name=container_name,
+            service="prometheus",
             image=cfg.image,
             memory_mb=cfg.memory_mb,
-            restart=args.restart_policy,
-            network=args.network,
-            alias="prometheus",
-            bind_address=args.bind_address,
-            ports=[(PORT, cfg.port)],
+            placement=args.placement,
             command=[
                 f"--config.file={CONFIG_PATH}",
                 "--storage.tsdb.path=/prometheus",
@@ -60,11 +50,10 @@ class PrometheusServer(pulumi.ComponentResource):
             ],
             # prom/prometheus is busybox-based: wget is there, curl is not.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
-            volumes=[docker.ContainerVolumeArgs(volume_name=volume.name, container_path="/prometheus")],
             uploads=uploads,
-            wait=True,
         )
-        self.container = service_container(resource_name, spec, image, self)
-        self.url = pulumi.Output.from_input(published_url(args.bind_address, cfg.port))
-        self.internal_url = f"http://{container_name}:{PORT}"
+        self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
+                                          data_path="/prometheus")
+        self.url = pulumi.Output.from_input(published_url(args.placement.bind_address, cfg.port))
+        self.internal_url = f"http://{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "container": self.container.name})

@@ -11,7 +11,7 @@ from pulumi.runtime import config as runtime_config
 from components.config import Secret, StackConfig, load_config, values_in_namespace
 from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.demo import DemoWorkload, DemoWorkloadArgs
-from components.docker_service import published_url
+from components.docker_service import Placement, published_url
 from components.exporters import Exporter, ExporterArgs, exporter_envs
 from components.grafana import GrafanaServer, GrafanaServerArgs
 from components.grafana_content import GrafanaContent, GrafanaContentArgs
@@ -44,10 +44,10 @@ def _secret(value: Secret | None) -> pulumi.Output[str] | None:
 
 def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.Input]:
     prefix = f"{project}-{stack}"
-    common = dict(bind_address=cfg.bind_address, restart_policy=cfg.restart_policy, name_prefix=prefix)
-
     network = StackNetwork("network", StackNetworkArgs(name=cfg.network or f"{prefix}-net",
                                                        existing=cfg.network is not None))
+    placement = Placement(network=network.name, bind_address=cfg.bind_address,
+                          restart_policy=cfg.restart_policy, name_prefix=prefix)
     postgres_dsn, redis_password = _secret(cfg.postgres_dsn), _secret(cfg.redis_password)
     broker_url: pulumi.Input[str] | None = None
     exporter_configs = cfg.enabled_exporters()
@@ -55,7 +55,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
 
     if cfg.demo:
         # Demo mode: the exporters and scrape targets watch the demo services by themselves.
-        demo = DemoWorkload("demo", DemoWorkloadArgs(network=network.name, **common))
+        demo = DemoWorkload("demo", DemoWorkloadArgs(placement=placement))
         postgres_dsn = postgres_dsn or demo.postgres_dsn
         redis_password = redis_password or demo.redis_password
         broker_url = demo.broker_url
@@ -66,13 +66,12 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
 
     exporters = {
         e.name: Exporter(f"{e.name}-exporter", ExporterArgs(
-            config=e, network=network.name, envs=exporter_envs(e, postgres_dsn, redis_password, broker_url),
-            **common))
+            config=e, placement=placement, envs=exporter_envs(e, postgres_dsn, redis_password, broker_url)))
         for e in exporter_configs
     }
 
     grafana = GrafanaServer("grafana", GrafanaServerArgs(
-        config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), network=network.name, **common))
+        config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement))
 
     targets = {
         "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
@@ -84,7 +83,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
     outputs: dict[str, pulumi.Input] = {}
     if cfg.alertmanager.enabled:
         alertmanager = Alertmanager("alertmanager", AlertmanagerArgs(
-            config=cfg.alertmanager, network=network.name, **common))
+            config=cfg.alertmanager, placement=placement))
         alertmanager_targets = [alertmanager.target]
         outputs["alertmanagerUrl"] = alertmanager.url
 
@@ -94,7 +93,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[f"{RULES_DIR}/*.yml"],
         alertmanager_targets=alertmanager_targets)
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
-        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), network=network.name, **common))
+        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement))
 
     # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.
     loopback = {"0.0.0.0": "127.0.0.1", "::": "::1"}

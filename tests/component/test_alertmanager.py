@@ -8,7 +8,7 @@ import yaml
 from components.alertmanager_config import render_alertmanager_config
 from components.config import ConfigError
 from tests.component.harness import Program, SecretValue, run_program
-from tests.component.test_stack import CONTAINER, VOLUME, _plaintext_strings, containers, image_of
+from tests.component.test_stack import VOLUME, _plaintext_strings, containers, image_of
 
 HOOK = "https://hooks.example.org/services/T000/very-secret-token"
 SLACK = "https://hooks.slack.com/services/T1/B2/another-secret"

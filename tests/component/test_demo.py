@@ -10,7 +10,7 @@ import yaml
 
 from components.demo import DEMO_DIR, IMAGES, demo_app_tag
 from tests.component.harness import ROOT, Program, SecretValue, run_program
-from tests.component.test_stack import CONTAINER, IMAGE, _plaintext_strings, containers, env_of
+from tests.component.test_stack import IMAGE, _plaintext_strings, containers, env_of
 
 DEMO_CONTAINERS = {"demo-postgres", "demo-redis", "demo-django", "demo-worker", "demo-nginx", "demo-traffic"}
 

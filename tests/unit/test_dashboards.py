@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-import dashboards
 from dashboards import DASHBOARD_UIDS, build_dashboards, dashboard_json, iter_panel_queries
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
