@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 import yaml
 
 from components.alertmanager_config import RECEIVER_TYPES, render_alertmanager_config
+from tests.tools import require_tool
 
 WEBHOOK = {"name": "hook", "type": "webhook", "url": "http://127.0.0.1:5001/alerts?token=s3cr3t-webhook"}
 EMAIL = {"name": "oncall-mail", "type": "email", "to": "ops@example.com, dev@example.com",
@@ -21,14 +20,7 @@ SLACK = {"name": "slack", "type": "slack", "api_url": "https://hooks.slack.com/s
 
 
 def _amtool() -> str:
-    path = shutil.which("amtool")
-    if path is None:
-        message = "amtool not found: install Debian's `prometheus-alertmanager` package (it ships amtool)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
+    return require_tool("amtool", "prometheus-alertmanager")
 
 def _check(tmp_path: Path, text: str) -> None:
     path = tmp_path / "alertmanager.yml"

@@ -7,9 +7,7 @@ implementation's own tables, so that a change to either side fails a test.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 import yaml
 
 from dashboards import DASHBOARD_UIDS, build_dashboards, dashboard_json, iter_panel_queries
+from tests.tools import require_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO_ROOT.parent / "shared" / "grafana-schemas"
@@ -532,13 +531,7 @@ def test_schema_check_catches_errors(schema_registry):
 
 
 def _promtool():
-    path = shutil.which("promtool")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool is required in CI (Debian package 'prometheus') but is not on PATH")
-        pytest.skip("promtool not on PATH: PromQL parse check skipped (set CI=1 to make this a failure)")
-    return path
-
+    return require_tool("promtool", "prometheus")
 
 def _check_rules(promtool, tmp_path, exprs):
     rules = {

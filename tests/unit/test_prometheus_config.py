@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import pytest
 import yaml
 
 from components.prometheus_config import JOB_NAMES, METRICS_PATHS, render_prometheus_config
+from tests.tools import require_tool
 
 INTERVALS = {"scrape_interval": "15s", "evaluation_interval": "30s", "scrape_timeout": "10s"}
 EVERY_JOB = {
@@ -167,15 +166,7 @@ PROMTOOL_CANDIDATES = ("promtool", "/usr/bin/promtool")
 
 def find_promtool(candidates=PROMTOOL_CANDIDATES) -> str:
     """Path of promtool; skips locally when missing (naming the package), fails on CI."""
-    for candidate in candidates:
-        path = shutil.which(candidate)
-        if path:
-            return path
-    message = "promtool not found: install the Debian package `prometheus` (apt-get install prometheus)"
-    if os.environ.get("CI"):
-        pytest.fail(message + " -- it is required when CI is set")
-    pytest.skip(message)
-
+    return require_tool("promtool", "prometheus", candidates)
 
 def test_missing_promtool_skips_locally(monkeypatch):
     monkeypatch.delenv("CI", raising=False)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,20 +10,14 @@ import pytest
 import yaml
 
 from components.rules import RULES_DIR, is_duration, load_rule_files, rule_file_paths
+from tests.tools import require_tool
 
 RULE_FILES = rule_file_paths()
 TEST_FILES = sorted((RULES_DIR / "tests").glob("*.yml"))
 
 
 def _promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        message = "promtool not found: install Debian's `prometheus` package (it ships promtool)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
+    return require_tool("promtool", "prometheus")
 
 def _rules(kind: str) -> list[dict]:
     found = []
