@@ -20,7 +20,6 @@ LOCKDOWN_ENV = {
     "GF_USERS_ALLOW_ORG_CREATE": "false",
     "GF_AUTH_DISABLE_LOGIN_FORM": "false",
     "GF_SECURITY_DISABLE_GRAVATAR": "true",
-    "GF_SECURITY_COOKIE_SECURE": "false",
     "GF_ANALYTICS_REPORTING_ENABLED": "false",
     "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
     "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
@@ -57,7 +56,9 @@ class GrafanaServer(pulumi.ComponentResource):
         self.admin_password = pulumi.Output.secret(password)
         self.admin_user = pulumi.Output.from_input(cfg.admin_user)
 
-        env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.root_url}
+        env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.root_url,
+               # Served over https (behind a proxy): session cookies only travel over https.
+               "GF_SECURITY_COOKIE_SECURE": str(cfg.root_url.startswith("https://")).lower()}
         if cfg.plugins:
             env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
         envs = [f"{k}={v}" for k, v in sorted(env.items())]

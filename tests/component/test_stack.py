@@ -171,6 +171,7 @@ def test_grafana_is_locked_down_with_a_secret_admin_password(prod):
     assert env["GF_SECURITY_ADMIN_USER"] == "admin"
     assert env["GF_SECURITY_ADMIN_PASSWORD"] == SecretValue(PASSWORD)
     assert env["GF_SERVER_ROOT_URL"] == "http://127.0.0.1:3000/"
+    assert env["GF_SECURITY_COOKIE_SECURE"] == "false"
     assert container.inputs["healthcheck"]["tests"] == [
         "CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/api/health"]
     assert container.inputs["wait"] is True
@@ -195,6 +196,7 @@ def test_grafana_settings_from_config():
     env = env_of(containers(program)["grafana"])
     assert env["GF_SECURITY_ADMIN_USER"] == "ops"
     assert env["GF_SERVER_ROOT_URL"] == "https://grafana.example.org/"
+    assert env["GF_SECURITY_COOKIE_SECURE"] == "true"
     assert env["GF_PLUGINS_PREINSTALL"] == "grafana-clock-panel@2.1.8"
 
 
