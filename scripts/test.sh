@@ -10,7 +10,8 @@ APT_PACKAGES=(prometheus prometheus-node-exporter prometheus-postgres-exporter p
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
   for package in "${APT_PACKAGES[@]}"; do
-    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    # "install ok installed" only: a removed package keeps a dpkg entry for its config files.
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] || missing+=("$package")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
