@@ -238,16 +238,21 @@ def _plaintext_strings(value):
         yield value
 
 
+def assert_no_plaintext(program: Program, secrets) -> None:
+    """No input of any resource carries one of `secrets` outside a secret value."""
+    for resource in program.resources:
+        for text in _plaintext_strings(resource.inputs):
+            for secret in secrets:
+                assert secret not in text, f"{resource.type} {resource.name} carries a credential in plaintext"
+
+
 @pytest.mark.parametrize("program_name", ["prod", "dev"])
 def test_no_credential_appears_in_plaintext(program_name, request):
     program = request.getfixturevalue(program_name)
     secrets = [PASSWORD, DSN, "pg-secret-pass", REDIS_PASSWORD]
     if program_name == "dev":
         secrets.append(program.outputs["grafanaAdminPassword"][0])
-    for resource in program.resources:
-        for text in _plaintext_strings(resource.inputs):
-            for secret in secrets:
-                assert secret not in text, f"{resource.type} {resource.name} carries a credential in plaintext"
+    assert_no_plaintext(program, secrets)
 
 
 def test_exporter_commands_healthchecks_and_host_access(prod):
