@@ -3,8 +3,10 @@
 import pulumi
 
 from components.stack import build_stack, load_stack_config
+from dashboards import dashboard_json, build_dashboards
 
 config = load_stack_config()  # fails here, before any resource, on bad config
-outputs = build_stack(config, pulumi.get_project(), pulumi.get_stack())
+dashboards = {uid: dashboard_json(model) for uid, model in build_dashboards().items()}
+outputs = build_stack(config, pulumi.get_project(), pulumi.get_stack(), dashboards)
 for name, value in outputs.items():
     pulumi.export(name, value)

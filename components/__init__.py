@@ -1,0 +1,1 @@
+"""components package: see the modules."""

@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
+from typing import Any, Mapping
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pydantic import SecretStr
 
-from components.config import Secret, StackConfig, load_config, values_in_namespace
-from components.alertmanager import Alertmanager, AlertmanagerArgs
-from components.demo import DemoWorkload, DemoWorkloadArgs
-from components.docker_service import Placement, published_url
-from components.exporters import Exporter, ExporterArgs, exporter_envs
-from components.grafana import GrafanaServer, GrafanaServerArgs
-from components.grafana_content import GrafanaContent, GrafanaContentArgs
+from components.alertmanager.server import Alertmanager, AlertmanagerArgs
+from components.config import StackConfig, load_config, values_in_namespace
+from components.types import is_all_interfaces, parse_ip
+from components.containers import Placement, published_url
+from components.demo.workload import DemoWorkload, DemoWorkloadArgs
+from components.exporters.component import Exporter, ExporterArgs
+from components.grafana.content import GrafanaContent, GrafanaContentArgs
+from components.grafana.server import GrafanaServer, GrafanaServerArgs
 from components.network import StackNetwork, StackNetworkArgs
-from components.prometheus import PORT as PROMETHEUS_PORT, RULES_DIR, PrometheusServer, PrometheusServerArgs
-from components.prometheus_config import render_prometheus_config
-from components.rules import load_rule_files
-from dashboards import build_dashboards
+from components.prometheus.config import render_prometheus_config
+from components.prometheus.rules import load_rule_files
+from components.prometheus.server import PORT as PROMETHEUS_PORT
+from components.prometheus.server import RULES_DIR, PrometheusServer, PrometheusServerArgs
 
 
 def load_stack_config() -> StackConfig:
     """Read every `monitoring:*` key the engine passed (unknown ones too) and validate it.
 
     Reads raw values rather than pulumi.Config.get_secret: validation needs the text
-    (a password's length), and each secret is wrapped back into a secret Output below.
+    (a password's length). Which keys the user stored as secrets comes from the engine, so
+    any of them, not only the declared secret keys, stays a secret below.
     """
     everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return load_config(values_in_namespace(everything))
+    secret_keys = values_in_namespace({key: True for key in everything if runtime_config.is_config_secret(key)})
+    return load_config(values_in_namespace(everything), secret_keys)
 
 
 def image_version(image: str) -> str:
@@ -38,37 +42,33 @@ def image_version(image: str) -> str:
     return match.group(1) if match else "3.0.0"
 
 
-def _secret(value: Secret | None) -> pulumi.Output[str] | None:
-    return pulumi.Output.secret(value.value) if value is not None else None
+def _secret(value: SecretStr | None) -> pulumi.Output[str] | None:
+    return pulumi.Output.secret(value.get_secret_value()) if value is not None else None
 
 
-def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.Input]:
+def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[str, str]) -> dict[str, Any]:
+    """Every component of one environment; `dashboards` maps uid -> dashboard JSON text."""
     prefix = f"{project}-{stack}"
     network = StackNetwork("network", StackNetworkArgs(name=cfg.network or f"{prefix}-net",
                                                        existing=cfg.network is not None))
     placement = Placement(network=network.name, bind_address=cfg.bind_address,
                           restart_policy=cfg.restart_policy, name_prefix=prefix)
-    postgres_dsn, redis_password = _secret(cfg.postgres_dsn), _secret(cfg.redis_password)
-    broker_url: pulumi.Input[str] | None = None
-    exporter_configs = cfg.enabled_exporters()
+    # What each exporter row may read besides its settings: the stack's credentials.
+    credentials: dict[str, pulumi.Input[str] | None] = {
+        "postgresDsn": _secret(cfg.postgres_dsn), "redisPassword": _secret(cfg.redis_password)}
     django_targets = list(cfg.django_targets)
-
+    demo: DemoWorkload | None = None
     if cfg.demo:
-        # Demo mode: the exporters and scrape targets watch the demo services by themselves.
+        # Demo mode: the exporters and scrape targets watch the demo services (each row says which).
         demo = DemoWorkload("demo", DemoWorkloadArgs(placement=placement))
-        postgres_dsn = postgres_dsn or demo.postgres_dsn
-        redis_password = redis_password or demo.redis_password
-        broker_url = demo.broker_url
-        demo_settings = {"redis": {"address": demo.redis_address}, "nginx": {"scrapeUri": demo.nginx_scrape_uri}}
-        exporter_configs = [dataclasses.replace(e, settings={**e.settings, **demo_settings.get(e.name, {})})
-                            for e in exporter_configs]
         django_targets = [demo.django_target]
 
-    exporters = {
-        e.name: Exporter(f"{e.name}-exporter", ExporterArgs(
-            config=e, placement=placement, envs=exporter_envs(e, postgres_dsn, redis_password, broker_url)))
-        for e in exporter_configs
-    }
+    exporters = {}
+    for exporter in cfg.enabled_exporters():
+        inputs = {**credentials, **{key: getattr(demo, attribute) for key, attribute in exporter.row.demo.items()
+                                    if demo is not None}}
+        exporters[exporter.name] = Exporter(exporter.row.service, ExporterArgs(
+            config=exporter, placement=placement, inputs=inputs))
 
     grafana = GrafanaServer("grafana", GrafanaServerArgs(
         config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement))
@@ -76,11 +76,11 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
     targets = {
         "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
         "grafana": [grafana.target],
-        **{name: [exporter.target] for name, exporter in exporters.items()},
         "django": django_targets,
+        **{name: [exporter.target] for name, exporter in exporters.items()},
     }
     alertmanager_targets = []
-    outputs: dict[str, pulumi.Input] = {}
+    outputs: dict[str, Any] = {}
     if cfg.alertmanager.enabled:
         alertmanager = Alertmanager("alertmanager", AlertmanagerArgs(
             config=cfg.alertmanager, placement=placement))
@@ -96,17 +96,16 @@ def build_stack(cfg: StackConfig, project: str, stack: str) -> dict[str, pulumi.
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement))
 
     # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.
-    loopback = {"0.0.0.0": "127.0.0.1", "::": "::1"}
+    loopback = "::1" if parse_ip(cfg.bind_address).version == 6 else "127.0.0.1"
     content = GrafanaContent("grafana-content", GrafanaContentArgs(
-        grafana_url=published_url(loopback[cfg.bind_address], cfg.grafana.port)
-        if cfg.bind_address in loopback else grafana.url,
+        grafana_url=published_url(loopback, cfg.grafana.port) if is_all_interfaces(cfg.bind_address) else grafana.url,
         admin_user=grafana.admin_user,
         admin_password=grafana.admin_password,
         prometheus_url=prometheus.internal_url,
         scrape_interval=p.scrape_interval,
         prometheus_version=image_version(p.image),
-        root_url=cfg.grafana.root_url,
-        dashboards=build_dashboards(),
+        root_url=cfg.grafana.public_url,
+        dashboards=dashboards,
         depends_on=[grafana.container, prometheus.container],
     ))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from components import thresholds as th
+
 from . import queries as q
 from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
 
@@ -47,7 +49,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        thresholds=((None, "green"), (1, "yellow"), (5, "red")),
+        thresholds=th.steps(th.HTTP_5XX_PERCENT),
         queries=(
             Query(
                 f"100 * ({q.or_zero(_status_class('5'))}) / ({_ALL_RESPONSES} > 0)",
@@ -62,7 +64,7 @@ PANELS: tuple[PanelSpec, ...] = (
         type=GAUGE,
         unit="s",
         min=0,
-        thresholds=((None, "green"), (0.5, "red")),
+        thresholds=th.steps(th.LATENCY_P95_SECONDS),
         queries=(Query(q.DJANGO_P95_RECORDED, "p95"),),
         description=("95th percentile of Django request latency over all views, over 5 minutes (the "
                      "recorded series the DjangoHighLatencyP95 alert judges); target below 500 ms."),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from components import thresholds as th
+
 from . import queries as q
 from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
 
@@ -27,7 +29,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="short",
         min=0,
         max=100,
-        thresholds=((None, "green"), (50, "yellow"), (80, "red")),
+        thresholds=th.steps(th.PG_CONNECTIONS),
         queries=(Query(q.PG_CONNECTIONS, "connections"),),
         description=(
             "Client connections open on PostgreSQL (pg_stat_activity, all states). "
@@ -41,7 +43,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        thresholds=((None, "red"), (90, "green")),
+        thresholds=th.steps(th.PG_CACHE_HIT_PERCENT),
         queries=(Query(_hit_ratio(), "hit ratio"),),
         description="Share of block reads served from shared buffers, all databases but templates.",
         width=6,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from components.exporters.table import EXPORTERS
+
 from . import queries as q
 from .panels import BARGAUGE, TIMESERIES, Override, PanelSpec, Query, build_dashboard
 
@@ -10,10 +12,11 @@ TITLE = "Infrastructure Health"
 DESCRIPTION = "Host CPU, memory, disk and network over time, Redis, and whether each service is up."
 
 
-def _service_up(metric: str, job: str) -> str:
-    # The service-level metric, or, when the exporter itself cannot be scraped
-    # (its series go stale), the exporter's own `up`, which is then 0.
-    return f'min({metric}{{job="{job}"}}) or on() min(up{{job="{job}"}})'
+# Django has no exporter and no service-level metric: its own /metrics target's `up`.
+SERVICE_HEALTH = (
+    Query(f"min(up{{{q.DJANGO}}})", "Django"),
+    *(Query(row.service_health, row.title) for row in EXPORTERS if row.service_health),
+)
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -106,15 +109,7 @@ PANELS: tuple[PanelSpec, ...] = (
         max=1,
         thresholds=((None, "red"), (1, "green")),
         mappings=(("0", "DOWN", "red"), ("1", "UP", "green")),
-        queries=(
-            Query('min(up{job="django"})', "Django"),
-            Query(_service_up("pg_up", "postgres"), "PostgreSQL"),
-            Query(_service_up("redis_up", "redis"), "Redis"),
-            # Workers, not Flower: Flower answers while every worker is gone. No worker ever
-            # seen (no series) reads 0 too, and so does Flower itself being down.
-            Query('max(flower_worker_online{job="celery"}) or on() (0 * min(up{job="celery"}))', "Celery"),
-            Query(_service_up("nginx_up", "nginx"), "nginx"),
-        ),
+        queries=SERVICE_HEALTH,
         description=(
             "UP/DOWN per service. PostgreSQL, Redis and nginx use their exporter's service-level "
             "metric (pg_up, redis_up, nginx_up): the service behind the exporter answered. Celery "

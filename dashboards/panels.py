@@ -24,7 +24,7 @@ from grafana_foundation_sdk.models import common as common_model
 from grafana_foundation_sdk.models import dashboard as dashboard_model
 from grafana_foundation_sdk.models import prometheus as prometheus_model
 
-from components.grafana_settings import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
+from components.grafana.datasource import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
 
 # Every panel and every target points at the dashboard's `datasource` variable,
 # as a {type, uid} object (no `${DS_PROMETHEUS}` import placeholders).

@@ -1,32 +1,19 @@
 """PromQL building blocks shared by several dashboards.
 
-Job names are the fixed scrape jobs of prometheus.yml. Every rate()/increase()
+Job names are the fixed scrape jobs of prometheus.yml (selectors: components/thresholds.py). Every rate()/increase()
 uses `$__rate_interval`, which Grafana derives from the data source's
 `timeInterval` (the scrape interval), so windows are always >= 4 scrapes.
 """
 
 from __future__ import annotations
 
+from components import thresholds as th
+
 RATE = "$__rate_interval"
 
-# Host (node_exporter). The root filesystem only: node_exporter must be given the
-# host's root (--path.rootfs) to report it when it runs in a container.
-NODE = 'job="node"'
-ROOT_FS = 'job="node",mountpoint="/",fstype!="rootfs"'
-# Physical-ish interfaces: leave out loopback and the per-container veth/bridges
-# (their traffic is already counted on the real interface).
-NET_DEV = 'job="node",device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*"'
-
-# PostgreSQL (postgres_exporter). Per-database metrics: `datname!=""` drops the
-# shared-objects row (datid="0", NULL datname) that older exporters report for
-# PostgreSQL 15+, and the template databases are dropped. The `postgres`
-# maintenance database is kept on purpose: the application database may be
-# named `postgres`, and dropping it would leave the panels empty.
-PG = 'job="postgres"'
-PG_DB = 'job="postgres",datname!="",datname!~"template.*"'
-
-REDIS = 'job="redis"'
-DJANGO = 'job="django"'
+# Selectors shared with the rules: one home, components/thresholds.py.
+NODE, ROOT_FS, NET_DEV = th.NODE, th.ROOT_FS, th.NET_DEV
+PG, PG_DB, REDIS, DJANGO = th.PG, th.PG_DB, th.REDIS, th.DJANGO
 
 CPU_BUSY_PERCENT = f'100 * (1 - avg(rate(node_cpu_seconds_total{{{NODE},mode="idle"}}[{RATE}])))'
 CPU_BUSY_PERCENT_BY_INSTANCE = (

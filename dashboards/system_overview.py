@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from components import thresholds as th
+
 from . import queries as q
 from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
 
@@ -16,7 +18,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        thresholds=((None, "green"), (80, "red")),
+        thresholds=th.steps(th.CPU_PERCENT),
         queries=(Query(q.CPU_BUSY_PERCENT, "CPU"),),
         description="Share of CPU time not idle, averaged over all cores of the host (node_exporter).",
         width=8,
@@ -27,7 +29,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        thresholds=((None, "green"), (70, "yellow"), (85, "red")),
+        thresholds=th.steps(th.MEMORY_PERCENT),
         queries=(Query(q.MEMORY_USED_PERCENT, "Memory"),),
         description="Memory in use: 1 - MemAvailable / MemTotal of the host.",
         width=8,
@@ -38,7 +40,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        thresholds=((None, "green"), (75, "yellow"), (90, "red")),
+        thresholds=th.steps(th.DISK_PERCENT),
         queries=(Query(q.DISK_USED_PERCENT, "/"),),
         description="Space used on the host's root filesystem (/), as seen by unprivileged users.",
         width=8,
@@ -74,7 +76,7 @@ PANELS: tuple[PanelSpec, ...] = (
         title="Response Time p50/p95",
         type=TIMESERIES,
         unit="s",
-        thresholds=((None, "green"), (0.5, "red")),
+        thresholds=th.steps(th.LATENCY_P95_SECONDS),
         threshold_line=True,
         queries=(
             Query(q.django_latency_quantile(0.5), "p50"),

@@ -4,9 +4,16 @@ The PolicyPack constructor serves the analyzer over gRPC and blocks, so the poli
 live in policies.py, which the tests import instead of this file.
 """
 
+import sys
+from pathlib import Path
+
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies import POLICIES
+# The pack judges images and addresses with the stack's own types (components/config/types.py)
+# and knows the exporters from their table: the project root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from policies import POLICIES  # noqa: E402
 
 PolicyPack(
     name="monitoring-guardrails",

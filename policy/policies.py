@@ -42,6 +42,9 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import _DictProxy, _ListProxy, _is_unknown
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
+from components.types import image_problem, image_repository, is_all_interfaces
+from components.exporters.table import EXPORTERS
+
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 VOLUME = "docker:index/volume:Volume"
@@ -103,25 +106,13 @@ def _policy(name: str, description: str, level: EnforcementLevel, resource_types
 
 # --- pinned-images --------------------------------------------------------------------
 
-_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
-# Tags that name a moving target rather than one build.
-_FLOATING_TAGS = {"latest", "stable", "main", "master", "edge", "nightly", "dev", "develop"}
 
 
 def image_pin_problem(reference: str) -> Optional[str]:
-    """Why `reference` is not pinned to one build, or None when it is."""
-    if _DIGEST.search(reference):
-        return None
-    last = reference.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return "has no tag (Docker pulls `latest`)"
-    tag = last.rsplit(":", 1)[1]
-    if not tag:
-        return "has an empty tag"
-    if tag.lower() in _FLOATING_TAGS:
-        return f"uses the floating tag `{tag}`"
-    return None
+    """Why `reference` is not pinned to one build, or None when it is (the config model's own
+    image type decides, so config and policy agree)."""
+    return image_problem(reference)
 
 
 def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
@@ -153,9 +144,6 @@ PINNED_IMAGES = _policy(
 
 # --- no-wildcard-bind -----------------------------------------------------------------
 
-_WILDCARD_ADDRESSES = {"", "0.0.0.0", "::", "[::]"}
-
-
 def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
     """Mandatory. A port published without `ip` (Docker's default) or on 0.0.0.0/:: is
     reachable from every network the host is on, and Docker's iptables rules bypass
@@ -175,7 +163,8 @@ def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: R
         ip = _reveal(port.get("ip"))
         if ip is UNKNOWN:
             continue
-        if ip is None or (isinstance(ip, str) and ip.strip() in _WILDCARD_ADDRESSES):
+        # Parsed, not compared as text: ::0, 0:0:0:0:0:0:0:0 and ::ffff:0.0.0.0 are all interfaces too.
+        if ip is None or (isinstance(ip, str) and (not ip.strip() or is_all_interfaces(ip.strip()))):
             shown = "no ip (Docker binds 0.0.0.0)" if not ip else f"ip {ip}"
             report(f"{args.name}: port {port.get('internal')} -> {port.get('external')} is published with "
                    f"{shown}; bind it to a specific address (monitoring:bindAddress, default 127.0.0.1) "
@@ -343,19 +332,10 @@ PROTECTED_DATA_VOLUMES = _policy(
 
 # --- container-healthcheck ------------------------------------------------------------
 
-# Images with no shell and no HTTP client: a healthcheck cannot run inside them.
-# (node-exporter and postgres-exporter are built on quay.io/prometheus/busybox: they have wget.)
-SHELLLESS_IMAGES = ("oliver006/redis_exporter", "nginx/nginx-prometheus-exporter")
-# The same exporters recognised by container name, for containers started from an image id.
-SHELLLESS_CONTAINER_NAMES = ("redis-exporter", "redis_exporter", "nginx-exporter", "nginx-prometheus-exporter")
-
-
-def image_repository(reference: str) -> str:
-    """`docker.io/oliver006/redis_exporter:v1.79.0@sha256:...` -> `oliver006/redis_exporter`."""
-    reference = reference.split("@", 1)[0]
-    head, _, last = reference.rpartition("/")
-    repo = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
-    return repo[len("docker.io/"):] if repo.startswith("docker.io/") else repo
+# Images with no shell and no HTTP client (the exporter rows without a healthcheck), known by
+# image and by container name (for containers started from an image id).
+SHELLLESS_IMAGES = tuple(image_repository(row.image) for row in EXPORTERS if row.healthcheck is None)
+SHELLLESS_CONTAINER_NAMES = tuple(row.service for row in EXPORTERS if row.healthcheck is None)
 
 
 def _shellless(args: ResourceValidationArgs, props: dict) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.alertmanager_config import render_alertmanager_config
-from components.config import ConfigError
+from components.alertmanager.config import render_alertmanager_config
+from components.config import AlertmanagerConfig, ConfigError
 from tests.component.harness import Program, SecretValue, run_program
 from tests.component.test_stack import VOLUME, assert_no_plaintext, containers, image_of
 
@@ -41,7 +41,8 @@ def test_container_with_secret_rendered_config(enabled):
     assert container.inputs["ports"] == [{"internal": 9093, "external": 9094, "ip": "127.0.0.1", "protocol": "tcp"}]
     assert container.inputs["uploads"] == [{
         "file": "/etc/alertmanager/alertmanager.yml",
-        "content": SecretValue(render_alertmanager_config(receivers=RECEIVERS, group_wait="10s")),
+        "content": SecretValue(render_alertmanager_config(AlertmanagerConfig.model_validate(
+            {"enabled": True, "receivers": RECEIVERS, "groupWait": "10s"}))),
     }]
     assert container.inputs["command"] == ["--config.file=/etc/alertmanager/alertmanager.yml",
                                            "--storage.path=/alertmanager"]

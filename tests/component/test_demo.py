@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from components.demo import DEMO_DIR, IMAGES, demo_app_tag
+from components.demo.workload import DEMO_DIR, IMAGES, demo_app_tag
 from tests.component.harness import ROOT, Program, SecretValue, run_program
 from tests.component.test_stack import IMAGE, assert_no_plaintext, containers, env_of
 

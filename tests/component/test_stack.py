@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components.config import DEFAULT_IMAGES, ConfigError
-from components.prometheus_config import render_prometheus_config
-from components.rules import load_rule_files
+from components.config import ConfigError, default_images
+
+DEFAULT_IMAGES = default_images()
+from components.prometheus.config import render_prometheus_config
+from components.prometheus.rules import load_rule_files
 from tests.component.harness import Program, SecretValue, run_program
 
 CONTAINER = "docker:index/container:Container"
@@ -282,7 +284,7 @@ def test_disabled_exporters_are_not_created_nor_scraped():
     prometheus = containers(program)["prometheus"]
     rendered = yaml.safe_load(prometheus.inputs["uploads"][0]["content"])
     assert [j["job_name"] for j in rendered["scrape_configs"]] == [
-        "prometheus", "grafana", "node", "redis", "django", "celery"]
+        "prometheus", "grafana", "django", "node", "redis", "celery"]
 
 
 def test_exporter_settings_come_from_config():

@@ -2,7 +2,7 @@
 
 PostgreSQL, Redis, the demo Django app (gunicorn), a Celery worker (-E), Flower,
 nginx (stub_status) in front of the app, node/postgres/redis/nginx exporters and
-Prometheus running the config rendered by `components.prometheus_config`.
+Prometheus running the config rendered by `components.prometheus.config`.
 Launchers live in `services.py` (also used by scripts/bench_panels.py).
 
 Skip logic: when a binary or module is missing, the suite is skipped with what to

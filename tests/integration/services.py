@@ -640,7 +640,7 @@ def repo_rule_files() -> list[str]:
 def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,
                   rule_files: Sequence[str], evaluation_interval: str | None = None,
                   alertmanager_targets: Sequence[str] = ()) -> str:
-    from components.prometheus_config import render_prometheus_config
+    from components.prometheus.config import render_prometheus_config
 
     return render_prometheus_config(
         scrape_interval=scrape_interval,

@@ -16,8 +16,9 @@ import time
 import pytest
 import yaml
 
-from components.alertmanager_config import render_alertmanager_config
-from components.rules import load_rule_files
+from components.alertmanager.config import render_alertmanager_config
+from components.config import load_config
+from components.prometheus.rules import load_rule_files
 
 from . import services
 from .alerting_services import (
@@ -54,11 +55,11 @@ def webhook():
 
 @pytest.fixture(scope="module")
 def alertmanager_config_text(webhook):
-    return render_alertmanager_config(
-        receivers=[{"name": "hook", "type": "webhook", "url": webhook.url}],
-        group_wait="1s", group_interval="1s", repeat_interval="1h",
-        group_by=("alertname", "job"),
-    )
+    # Through the config model, as the stack does: validated once, then rendered.
+    config = load_config({"demo": True, "alertmanager": {
+        "enabled": True, "receivers": [{"name": "hook", "type": "webhook", "url": webhook.url}],
+        "groupWait": "1s", "groupInterval": "1s", "repeatInterval": "1h"}})
+    return render_alertmanager_config(config.alertmanager, group_by=("alertname", "job"))
 
 
 @pytest.fixture(scope="module")

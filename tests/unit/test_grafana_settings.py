@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from components.grafana_settings import (
+from components.grafana.datasource import (
     DATASOURCE_NAME,
     DATASOURCE_TYPE,
     DATASOURCE_UID,

@@ -11,8 +11,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PURE_MODULES = [
-    "components.config", "components.prometheus_config", "components.alertmanager_config",
-    "components.rules", "components.grafana_settings", "components.nginx_config", "dashboards",
+    "components.config", "components.prometheus.config", "components.alertmanager.config",
+    "components.prometheus.rules", "components.grafana.datasource", "components.demo.nginx", "dashboards",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Rule files: promtool checks and unit tests, conventions, and components.rules."""
+"""Rule files: promtool checks and unit tests, conventions, and components.prometheus.rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.rules import RULES_DIR, is_duration, load_rule_files, rule_file_paths
+from components.prometheus.rules import RULES_DIR, load_rule_files, rule_file_paths
+from components.types import duration_ms
 from tests.tools import require_tool
 
 RULE_FILES = rule_file_paths()
@@ -59,7 +60,7 @@ def test_promtool_tests_load_every_rule_file(path: Path):
 
 @pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
 def test_alert_has_for_severity_summary_description(alert: dict):
-    assert is_duration(alert.get("for")), f"{alert['alert']}: for: {alert.get('for')!r}"
+    assert duration_ms(alert.get("for")) > 0, f"{alert['alert']}: for: {alert.get('for')!r}"
     assert alert.get("labels", {}).get("severity") in ("critical", "warning")
     annotations = alert.get("annotations", {})
     for key in ("summary", "description"):
@@ -117,7 +118,7 @@ def test_every_recording_rule_tested(record: dict):
     assert record["record"] in exprs, f"no promql_expr_test for {record['record']}"
 
 
-# components.rules ---------------------------------------------------------------------
+# components.prometheus.rules ---------------------------------------------------------------------
 
 
 def test_load_rule_files_as_in_repository():

@@ -9,7 +9,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import GrafanaConfig
-from components.docker_service import ContainerSpec, Placement, published_server, published_url
+from components.containers import ContainerSpec, Placement, published_server, published_url
 
 PORT = 3000
 
@@ -56,9 +56,9 @@ class GrafanaServer(pulumi.ComponentResource):
         self.admin_password = pulumi.Output.secret(password)
         self.admin_user = pulumi.Output.from_input(cfg.admin_user)
 
-        env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.root_url,
+        env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.public_url,
                # Served over https (behind a proxy): session cookies only travel over https.
-               "GF_SECURITY_COOKIE_SECURE": str(cfg.root_url.startswith("https://")).lower()}
+               "GF_SECURITY_COOKIE_SECURE": str(cfg.public_url.startswith("https://")).lower()}
         if cfg.plugins:
             env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
         envs = [f"{k}={v}" for k, v in sorted(env.items())]

@@ -9,8 +9,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.grafana_settings import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID, render_datasource_json_data
-from dashboards import dashboard_json
+from components.grafana.datasource import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID, render_datasource_json_data
 
 FOLDER_UID = "monitoring"
 FOLDER_TITLE = "Monitoring"
@@ -28,7 +27,8 @@ class GrafanaContentArgs:
     prometheus_version: str
     # Public base URL of Grafana, for the dashboard links people open.
     root_url: str
-    dashboards: Mapping[str, dict]
+    # uid -> dashboard JSON text (the dashboards package renders it; __main__ passes it in).
+    dashboards: Mapping[str, str]
     # The Grafana container (healthy before the provider is used) and Prometheus container.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -64,11 +64,11 @@ class GrafanaContent(pulumi.ComponentResource):
                                          opts=on_grafana)
         base = args.root_url.rstrip("/")
         self.dashboard_urls = {}
-        for uid, model in args.dashboards.items():
+        for uid, text in args.dashboards.items():
             # overwrite: the UI may edit a dashboard; `pulumi up --refresh` puts the code's version back.
             grafana.oss.Dashboard(
                 f"{resource_name}-{uid}",
-                config_json=dashboard_json(model),
+                config_json=text,
                 folder=self.folder.uid,
                 overwrite=True,
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.data_source]),

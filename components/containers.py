@@ -14,6 +14,8 @@ from typing import Sequence
 import pulumi
 import pulumi_docker as docker
 
+from components.types import url_host
+
 HEALTHCHECK_TIMING = {"interval": "15s", "timeout": "5s", "retries": 5, "start_period": "20s"}
 
 
@@ -124,5 +126,4 @@ def published_server(resource_name: str, parent: pulumi.Resource, *, spec: Conta
 
 def published_url(bind_address: str, port: int) -> str:
     """The http URL of a port published on bind_address (IPv6 in brackets)."""
-    host = f"[{bind_address}]" if ":" in bind_address else bind_address
-    return f"http://{host}:{port}"
+    return f"http://{url_host(bind_address)}:{port}"

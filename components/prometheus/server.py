@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import PrometheusConfig
-from components.docker_service import ContainerSpec, Placement, published_server, published_url
+from components.containers import ContainerSpec, Placement, published_server, published_url
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from components.alertmanager_config import render_alertmanager_config
+from components.alertmanager.config import render_alertmanager_config
 from components.config import AlertmanagerConfig
-from components.docker_service import ContainerSpec, Placement, published_server, published_url
+from components.containers import ContainerSpec, Placement, published_server, published_url
 
 CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
 PORT = 9093
@@ -30,9 +30,7 @@ class Alertmanager(pulumi.ComponentResource):
         super().__init__("monitoring:index:Alertmanager", resource_name, None, opts)
         cfg = args.config
         # Receivers carry webhook URLs, SMTP passwords and Slack URLs: the whole file is a secret.
-        rendered = pulumi.Output.secret(render_alertmanager_config(
-            receivers=cfg.receivers, group_wait=cfg.group_wait, group_interval=cfg.group_interval,
-            repeat_interval=cfg.repeat_interval))
+        rendered = pulumi.Output.secret(render_alertmanager_config(cfg))
         spec = ContainerSpec(
             service="alertmanager",
             image=cfg.image,

@@ -15,10 +15,10 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.docker_service import ContainerSpec, Placement, pinned_image, service_container
-from components.nginx_config import STUB_STATUS_PATH, render_nginx_site
+from components.containers import ContainerSpec, Placement, pinned_image, service_container
+from components.demo.nginx import STUB_STATUS_PATH, render_nginx_site
 
-DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 IMAGES = {
     "postgres": "postgres:17.6-bookworm",
     "redis": "redis:7.4.5-bookworm",

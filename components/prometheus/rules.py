@@ -1,6 +1,6 @@
 """The Prometheus rule files under `rules/`, as text ready to upload.
 
-Plain Python, no Pulumi import. `load_rule_files()` returns the files as they are in the
+Plain Python, no Pulumi import. The Prometheus package's loader of the rule files in `rules/`. `load_rule_files()` returns the files as they are in the
 repository; `load_rule_files(for_override="5s")` returns them with every alert's `for:`
 replaced, which is how the end-to-end alert test gets fast alerts through configuration
 instead of editing the files.
@@ -8,23 +8,14 @@ instead of editing the files.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+from components.types import DURATION_HELP, NotAllowed, duration_ms
+from components.yaml_text import dump_yaml
 
-# Prometheus' duration syntax (units in this order, each at most once), as
-# model.ParseDuration accepts it in Prometheus 2.x and 3.x. "0" alone is allowed too.
-_DURATION_RE = re.compile(r"^(?:0|(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$")
-_DURATION_HELP = "a Prometheus duration such as 30s, 5m, 1h30m or 0 (units y, w, d, h, m, s, ms, in that order)"
-
-
-def is_duration(value: Any) -> bool:
-    """True when `value` is a non-empty Prometheus duration string."""
-    return isinstance(value, str) and value != "" and _DURATION_RE.match(value) is not None
+RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 
 
 def rule_file_paths() -> list[Path]:
@@ -39,8 +30,11 @@ def load_rule_files(for_override: str | None = None) -> dict[str, str]:
     where an alert has none); recording rules are unchanged. Raises ValueError when
     `for_override` is not a Prometheus duration.
     """
-    if for_override is not None and not is_duration(for_override):
-        raise ValueError(f"for_override: {for_override!r} is not allowed: {_DURATION_HELP}")
+    if for_override is not None:
+        try:
+            duration_ms(for_override)
+        except NotAllowed:
+            raise ValueError(f"for_override: {for_override!r} is not allowed: {DURATION_HELP}") from None
     files: dict[str, str] = {}
     for path in rule_file_paths():
         text = path.read_text(encoding="utf-8")
@@ -61,18 +55,4 @@ def _override_for(name: str, text: str, duration: str) -> str:
     for rule in alerts:
         rule["for"] = duration
     header = f"# Generated from rules/{name} with every alert's `for:` set to {duration}.\n"
-    return header + yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False,
-                              allow_unicode=True, width=1000)
-
-
-class _BlockDumper(yaml.SafeDumper):
-    """SafeDumper that writes multi-line strings (PromQL expressions) as `|` blocks."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_BlockDumper.add_representer(str, _represent_str)
+    return header + dump_yaml(doc)

@@ -1,0 +1,1 @@
+"""alertmanager package: see the modules."""

@@ -1,0 +1,408 @@
+"""The stack config model: every `monitoring:*` key, its type, its default and its checks.
+
+pydantic v2 models with camelCase aliases (the keys people type) and `extra="forbid"`.
+Defaults live here once: Pulumi mocks do not apply `Pulumi.yaml` defaults, and the README's
+config table and `Pulumi.yaml`'s `config:` block are generated from (and tested against)
+these models. Cross-field rules are field validators that read the fields before them, so
+every problem is reported in one pass. Plain Python: no Pulumi import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from components.types import (
+    HTTP,
+    DurationRange,
+    Flag,
+    HostPort,
+    HttpUrl,
+    ImageRef,
+    IPAddress,
+    Port,
+    duration_ms,
+    megabytes,
+    not_allowed,
+    parse_flag,
+    parse_network_name,
+    pattern,
+    url_host,
+)
+from components.exporters.table import EXPORTERS, ExporterRow
+from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
+
+NAMESPACE = "monitoring"
+MIN_PASSWORD_LENGTH = 12
+RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
+_MAX_INTERVAL = f"{duration_ms(RULE_WINDOW) // SAMPLES_PER_WINDOW // 1000}s"
+_INTERVAL_WHY = (f" (the rules' fixed {RULE_WINDOW} windows must hold at least {SAMPLES_PER_WINDOW} samples)")
+
+
+def cross_field(key: str, value: Any, allowed: str) -> PydanticCustomError:
+    """A problem found on `key` of the model being validated (the field validator's own
+    field is the parent): the error formatter appends `key` and shows `value`."""
+    return PydanticCustomError("cross_field", allowed.replace("{", "(").replace("}", ")"),
+                               {"key": key, "value": value})
+
+
+def _json_text(value: Any) -> Any:
+    # Pulumi stores an object or list config value as JSON text.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise not_allowed("a JSON object (or list), as `pulumi config set --path` writes it") from None
+    return value
+
+
+def _an_object(value: Any) -> Any:
+    value = _json_text(value)
+    if not isinstance(value, dict) and not isinstance(value, BaseModel):
+        raise not_allowed("an object")
+    return value
+
+
+def _a_list(value: Any) -> Any:
+    value = _json_text(value)
+    if not isinstance(value, (list, tuple)):
+        raise not_allowed("a list")
+    return value
+
+
+def _a_non_empty_list(value: Any) -> Any:
+    value = _json_text(value)
+    if not isinstance(value, (list, tuple)) or not value:
+        raise not_allowed("a non-empty list")
+    return value
+
+
+class Model(BaseModel):
+    """Every config object: camelCase keys, unknown keys refused, values frozen."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True,
+                              hide_input_in_errors=False, validate_default=False)
+
+
+def optional(check: Any) -> Any:
+    """A BeforeValidator that lets None (not given) through and checks anything else."""
+    return BeforeValidator(lambda value: None if value is None else check(value))
+
+
+def _secret(check: Any = None, minimum: int = 1, allowed: str = "a non-empty string") -> Any:
+    def parse(value: Any) -> SecretStr | None:
+        if value is None:
+            return None
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str) or len(value) < minimum:
+            raise not_allowed(f"{allowed} set with `pulumi config set --secret`")
+        if check is not None:
+            check(value)
+        return SecretStr(value)
+    return BeforeValidator(parse)
+
+
+# --- Grafana -----------------------------------------------------------------------------
+
+_PLUGIN = pattern(r"[a-z0-9][a-z0-9-]*@[0-9][A-Za-z0-9_.-]*",
+                  "a plugin id pinned to a version, such as grafana-clock-panel@2.1.8")
+_USER = pattern(r"[A-Za-z0-9._@-]{1,64}", "a user name: letters, digits, . _ @ - (at most 64)")
+
+
+class GrafanaConfig(Model):
+    port: Port = Field(3000, description="Host port Grafana is published on.")
+    image: ImageRef = Field("grafana/grafana:12.2.0", description="Grafana image (grafana/grafana, exact tag).")
+    admin_user: Annotated[str, BeforeValidator(_USER)] = Field("admin", description="Admin user name.")
+    root_url: Annotated[str | None, optional(HTTP)] = Field(
+        None, description="Public URL people open; default `http://<bindAddress>:<port>/`.")
+    plugins: Annotated[tuple[Annotated[str, BeforeValidator(_PLUGIN)], ...], BeforeValidator(_a_list)] = Field(
+        (), description="Plugins to install, each pinned as `id@version`.")
+    memory_mb: megabytes(128) = Field(512, description="Memory limit of the container, MB.")
+
+    @property
+    def public_url(self) -> str:
+        assert self.root_url is not None, "filled in by StackConfig"
+        return self.root_url
+
+
+# --- Prometheus --------------------------------------------------------------------------
+
+DEFAULT_SCRAPE_TIMEOUT = "10s"
+
+
+class PrometheusConfig(Model):
+    port: Port = Field(9090, description="Host port Prometheus is published on.")
+    image: ImageRef = Field("prom/prometheus:v3.7.3", description="Prometheus image (exact tag).")
+    retention: Annotated[str, BeforeValidator(DurationRange("2h", "100y"))] = Field(
+        "15d", description="How long the TSDB keeps samples.")
+    scrape_interval: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL, _INTERVAL_WHY))] = Field(
+        "15s", description="How often every target is scraped.")
+    evaluation_interval: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL, _INTERVAL_WHY))] = Field(
+        "15s", description="How often rules are evaluated.")
+    scrape_timeout: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL))] = Field(
+        None, validate_default=True,  # type: ignore[assignment]
+        description="Scrape timeout, at most scrapeInterval; default 10s (or scrapeInterval when shorter).")
+    memory_mb: megabytes(256) = Field(1024, description="Memory limit of the container, MB.")
+
+    @field_validator("scrape_timeout", mode="before")
+    @classmethod
+    def _default_timeout(cls, timeout: Any, info: ValidationInfo) -> Any:
+        interval = info.data.get("scrape_interval")
+        if timeout is None and interval is not None and duration_ms(interval) < duration_ms(DEFAULT_SCRAPE_TIMEOUT):
+            return interval
+        return DEFAULT_SCRAPE_TIMEOUT if timeout is None else timeout
+
+    @field_validator("scrape_timeout")
+    @classmethod
+    def _timeout_within_interval(cls, timeout: str, info: ValidationInfo) -> str:
+        interval = info.data.get("scrape_interval")
+        if interval is not None and duration_ms(timeout) > duration_ms(interval):
+            raise not_allowed(f"a duration no longer than prometheus.scrapeInterval ({interval})")
+        return timeout
+
+
+# --- exporters ---------------------------------------------------------------------------
+
+class ExporterConfig(Model):
+    """One exporter's config; each row of the exporter table adds its own settings."""
+
+    row: ClassVar[ExporterRow]
+    enabled: Flag = True
+    image: ImageRef
+    memory_mb: megabytes(16)
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in self.row.settings}
+
+
+def _exporter_model(row: ExporterRow) -> type[ExporterConfig]:
+    fields: dict[str, Any] = {
+        "enabled": (Flag, Field(True, description=f"Run the {row.name} exporter.")),
+        "image": (ImageRef, Field(row.image, description="Exporter image (exact tag).")),
+        "memory_mb": (megabytes(16), Field(row.memory_mb, alias="memoryMb", description="Memory limit, MB.")),
+        **{key: (setting.type, Field(setting.default, alias=key, description=setting.description))
+           for key, setting in row.settings.items()},
+    }
+    model: type[ExporterConfig] = create_model(  # type: ignore[call-overload]
+        f"{row.name.capitalize()}ExporterConfig", __base__=ExporterConfig, **fields)
+    model.row = row
+    return model
+
+
+EXPORTER_MODELS: dict[str, type[ExporterConfig]] = {row.name: _exporter_model(row) for row in EXPORTERS}
+
+
+class ExportersBase(Model):
+    def __getitem__(self, name: str) -> ExporterConfig:
+        value: ExporterConfig = getattr(self, name)
+        return value
+
+    def all(self) -> list[ExporterConfig]:
+        return [self[row.name] for row in EXPORTERS]
+
+    def enabled(self) -> list[ExporterConfig]:
+        return [e for e in self.all() if e.enabled]
+
+
+if TYPE_CHECKING:
+    ExportersConfig = ExportersBase
+else:
+    ExportersConfig = create_model(
+        "ExportersConfig", __base__=ExportersBase,
+        **{name: (Annotated[model, BeforeValidator(_an_object)], Field(model(), alias=name))
+           for name, model in EXPORTER_MODELS.items()})
+
+
+# --- targets -----------------------------------------------------------------------------
+
+class TargetsConfig(Model):
+    django: Annotated[tuple[HostPort, ...], BeforeValidator(_a_non_empty_list)] = Field(
+        ("django:8000",), description="The Django app's `host:port` targets (its /metrics).")
+
+
+# --- Alertmanager ------------------------------------------------------------------------
+
+_RECEIVER_NAME = pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
+                         "a name of letters, digits, '_', '.' or '-', starting with a letter or digit")
+_ADDRESS = r"[^@\s<>,\"]+@[^@\s<>,\"]+"
+_EMAIL_TO = pattern(rf"{_ADDRESS}(?:\s*,\s*{_ADDRESS})*", "one email address, or several separated by commas")
+_EMAIL_FROM = pattern(rf"{_ADDRESS}|[^<>\"\n]+ <{_ADDRESS}>",
+                      "an email address such as alerts@example.com or 'Alerts <alerts@example.com>'")
+_CHANNEL = pattern(r"[^\s]{1,80}", "a Slack channel such as #alerts (no spaces)")
+SecretHttpUrl = Annotated[SecretStr, _secret(HTTP, allowed="an http:// or https:// URL")]
+
+
+class Receiver(BaseModel):
+    # Receiver keys are Alertmanager's own (snake_case), as people copy them from its docs.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    name: Annotated[str, BeforeValidator(_RECEIVER_NAME)]
+
+
+class WebhookReceiver(Receiver):
+    type: Literal["webhook"]
+    url: SecretHttpUrl
+
+
+class EmailReceiver(Receiver):
+    type: Literal["email"]
+    to: Annotated[str, BeforeValidator(_EMAIL_TO)]
+    from_: Annotated[str, BeforeValidator(_EMAIL_FROM)] = Field(alias="from")
+    smarthost: HostPort
+    auth_username: Annotated[str | None, optional(_USER)] = None
+    auth_password: Annotated[SecretStr | None, _secret()] = Field(None, validate_default=True)
+    require_tls: Annotated[bool | None, optional(parse_flag)] = None
+
+    @field_validator("auth_password")
+    @classmethod
+    def _credentials_together(cls, password: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if "auth_username" in info.data and (password is None) != (info.data["auth_username"] is None):
+            raise not_allowed("auth_username and auth_password, both or neither")
+        return password
+
+
+class SlackReceiver(Receiver):
+    type: Literal["slack"]
+    api_url: SecretHttpUrl
+    channel: Annotated[str, BeforeValidator(_CHANNEL)]
+
+
+RECEIVER_TYPES = ("webhook", "email", "slack")
+AnyReceiver = Annotated[Union[WebhookReceiver, EmailReceiver, SlackReceiver], Field(discriminator="type")]
+
+
+def _unique_names(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
+    names = [r.name for r in receivers]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise cross_field(f"[{index}].name", name, "a name no other receiver has")
+    return receivers
+
+
+class AlertmanagerConfig(Model):
+    enabled: Flag = Field(False, description="Run Alertmanager and send Prometheus' alerts to it.")
+    port: Port = Field(9093, description="Host port Alertmanager is published on.")
+    image: ImageRef = Field("prom/alertmanager:v0.28.1", description="Alertmanager image (exact tag).")
+    receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names)] = Field(
+        (), validate_default=True, description="Where alerts go: webhook, email and Slack receivers (credentials as secrets).")
+    memory_mb: megabytes(32) = Field(256, description="Memory limit of the container, MB.")
+    group_wait: Annotated[str, BeforeValidator(DurationRange("0s", "1h"))] = Field(
+        "30s", description="Wait before the first notification of a new group.")
+    group_interval: Annotated[str, BeforeValidator(DurationRange("1s", "1d"))] = Field(
+        "5m", description="Wait before notifying about new alerts of a group.")
+    # Alertmanager forgets sent notifications after its 120h data retention: longer is never honoured.
+    repeat_interval: Annotated[str, BeforeValidator(DurationRange("1m", "5d"))] = Field(
+        "4h", description="Wait before repeating a notification.")
+
+    @field_validator("receivers")
+    @classmethod
+    def _receivers_when_enabled(cls, receivers: tuple[Receiver, ...], info: ValidationInfo) -> tuple[Receiver, ...]:
+        if info.data.get("enabled") and not receivers:
+            raise not_allowed("a list of at least one receiver while alertmanager.enabled is true")
+        return receivers
+
+
+# --- the stack ---------------------------------------------------------------------------
+
+_POSTGRES_DSN = pattern(r"postgres(?:ql)?://\S+", "a URL of the form postgresql://user:password@host:5432/db?sslmode=...")
+
+
+class StackConfig(Model):
+    bind_address: IPAddress = Field("127.0.0.1", description="Host address every published port binds to (an IP address).")
+    network: Annotated[str | None, optional(parse_network_name)] = Field(None, description="Name of an existing Docker network to join instead of creating one.")
+    demo: Flag = Field(False, description="Also run the demo workload (PostgreSQL, Redis, nginx, Django, Celery).")
+    restart_policy: Literal["no", "on-failure", "always", "unless-stopped"] = Field(
+        "unless-stopped", description="Restart policy of every container.")
+    grafana: Annotated[GrafanaConfig, BeforeValidator(_an_object)] = Field(
+        GrafanaConfig(), validate_default=True, description="Grafana server settings.")
+    grafana_admin_password: Annotated[SecretStr | None, _secret(
+        minimum=MIN_PASSWORD_LENGTH, allowed=f"a password of at least {MIN_PASSWORD_LENGTH} characters")] = Field(
+        None, description="Grafana admin password; generated when unset, exported as a secret.")
+    prometheus: Annotated[PrometheusConfig, BeforeValidator(_an_object)] = Field(
+        PrometheusConfig(), validate_default=True, description="Prometheus server settings.")
+    exporters: Annotated[ExportersConfig, BeforeValidator(_an_object)] = Field(
+        ExportersConfig(), description="One entry per exporter: " + ", ".join(r.name for r in EXPORTERS) + ".")
+    postgres_dsn: Annotated[SecretStr | None, _secret(_POSTGRES_DSN, allowed="a postgresql:// DSN")] = Field(
+        None, validate_default=True, description="DSN postgres_exporter connects with (required outside demo).")
+    redis_password: Annotated[SecretStr | None, _secret()] = Field(
+        None, description="Password redis_exporter logs in to Redis with.")
+    targets: Annotated[TargetsConfig, BeforeValidator(_an_object)] = Field(
+        TargetsConfig(), description="Where the monitored app is.")
+    alertmanager: Annotated[AlertmanagerConfig, BeforeValidator(_an_object)] = Field(
+        AlertmanagerConfig(), validate_default=True, description="Alertmanager and its receivers.")
+
+    @field_validator("grafana")
+    @classmethod
+    def _grafana_root_url(cls, grafana: GrafanaConfig, info: ValidationInfo) -> GrafanaConfig:
+        if grafana.root_url is not None:
+            return grafana
+        bind = info.data.get("bind_address", "127.0.0.1")
+        return grafana.model_copy(update={"root_url": f"http://{url_host(bind)}:{grafana.port}/"})
+
+    @field_validator("prometheus", "alertmanager")
+    @classmethod
+    def _one_service_per_host_port(cls, server: PrometheusConfig | AlertmanagerConfig,
+                                   info: ValidationInfo) -> PrometheusConfig | AlertmanagerConfig:
+        if isinstance(server, AlertmanagerConfig) and not server.enabled:
+            return server
+        for other in ("grafana", "prometheus"):
+            published = info.data.get(other)
+            if published is not None and published.port == server.port:
+                raise cross_field("port", server.port, f"a host port not already used by {other}.port")
+        return server
+
+    @field_validator("postgres_dsn", "redis_password")
+    @classmethod
+    def _required_credentials(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        exporters = info.data.get("exporters")
+        if value is not None or exporters is None or info.data.get("demo", True):
+            return value
+        key = to_camel(info.field_name or "")
+        for exporter in exporters.enabled():
+            if key in exporter.row.requires:
+                raise not_allowed(f"a secret set with `pulumi config set --secret {key} ...` while "
+                                  f"exporters.{exporter.name}.enabled is true and demo is false")
+        return value
+
+    # The top-level keys the user stored with `pulumi config set --secret` (from the engine).
+    _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    def is_secret(self, *keys: str) -> bool:
+        """Was any of these top-level keys (camelCase) stored as a secret?"""
+        return any(key in self._secret_keys for key in keys)
+
+    def enabled_exporters(self) -> list[ExporterConfig]:
+        return self.exporters.enabled()
+
+    @property
+    def django_targets(self) -> tuple[str, ...]:
+        return self.targets.django
+
+
+def default_images() -> dict[str, str]:
+    """Service -> the pinned image it runs when the config does not say otherwise."""
+    return {"prometheus": PrometheusConfig().image, "grafana": GrafanaConfig().image,
+            "alertmanager": AlertmanagerConfig().image, **{row.name: row.image for row in EXPORTERS}}
+
+
+TOP_LEVEL_KEYS: tuple[str, ...] = tuple(field.alias or name for name, field in StackConfig.model_fields.items())

@@ -1,0 +1,162 @@
+"""The exporters, one row each: everything the stack knows about an exporter lives in its row.
+
+A row holds the pinned image, the port it serves metrics on, its memory, its typed settings
+(config keys under `monitoring:exporters.<name>`, with defaults), how its command and
+environment are built, its healthcheck (None for scratch images with no shell), whether it
+reads the host's root, what demo mode points it at, and the PromQL that tells whether the
+service behind it is up. The config model, the Exporter component, the Prometheus config
+renderer, the policy pack and the dashboards all read this table; adding an exporter is one
+row here (plus its panels and alerts). Plain Python: no Pulumi import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Mapping
+
+from pydantic import BeforeValidator
+
+from components.types import HTTP, UrlKind, not_allowed, parse_host_port
+
+# Redis' address as redis_exporter takes it: redis://, rediss:// or a bare host:port.
+REDIS_ADDRESS_HELP = "redis://host:port, rediss://host:port or host:port, with a port from 1 to 65535"
+
+
+def _redis_address(value: Any) -> str:
+    if not isinstance(value, str):
+        raise not_allowed(REDIS_ADDRESS_HELP)
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme not in ("redis", "rediss"):
+        raise not_allowed(REDIS_ADDRESS_HELP)
+    parse_host_port(rest if sep else value, REDIS_ADDRESS_HELP)
+    return value
+
+
+RedisAddress = Annotated[str, BeforeValidator(_redis_address)]
+StubStatusUrl = Annotated[str, BeforeValidator(UrlKind(HTTP.schemes, "URL of nginx's stub_status page"))]
+BrokerUrl = Annotated[str, BeforeValidator(UrlKind(("redis", "rediss", "amqp", "amqps"), "Celery broker URL"))]
+
+
+@dataclass(frozen=True)
+class Env:
+    """One environment entry: `template` formatted with the settings, or the value of the
+    input `secret_from` (a setting or credential) kept a Pulumi secret. An entry whose
+    input has no value is left out."""
+
+    name: str
+    template: str | None = None
+    secret_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A typed setting under `monitoring:exporters.<name>`, with its default."""
+
+    type: Any
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ExporterRow:
+    # The key under monitoring:exporters and the fixed scrape job name, which rules and dashboards select on.
+    name: str
+    # What the Service Health panel calls the service behind it.
+    title: str
+    image: str
+    port: int
+    memory_mb: int
+    settings: Mapping[str, Setting] = field(default_factory=dict)
+    # Arguments, each formatted with the settings (`{scrapeUri}`).
+    command: tuple[str, ...] = ()
+    env: tuple[Env, ...] = ()
+    # Healthcheck in exec form, or None where the image has no shell or client (scratch images:
+    # Prometheus' `up` watches them instead).
+    healthcheck: tuple[str, ...] | None = None
+    # Mount the host's root read-only at /host and share the host's process namespace.
+    host_root: bool = False
+    # Credentials (top-level secret config keys) it needs outside demo mode.
+    requires: tuple[str, ...] = ()
+    # In demo mode: input (setting or credential) -> attribute of the demo workload.
+    demo: Mapping[str, str] = field(default_factory=dict)
+    # PromQL that is 1 while the service behind the exporter answers, 0 when not; None: no service.
+    service_health: str | None = None
+
+    @property
+    def job(self) -> str:
+        return self.name
+
+    @property
+    def selector(self) -> str:
+        return f'job="{self.job}"'
+
+    @property
+    def service(self) -> str:
+        """The container's service name: `<prefix>-<name>-exporter`."""
+        return f"{self.name}-exporter"
+
+    def args(self, settings: Mapping[str, Any]) -> list[str]:
+        return [part.format(**settings) for part in self.command]
+
+
+def _wget(port: int, path: str = "/") -> tuple[str, ...]:
+    # Built on quay.io/prometheus/busybox: wget, no curl.
+    return ("wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}")
+
+
+def _service_up(metric: str, job: str) -> str:
+    # The service-level metric, or, when the exporter itself cannot be scraped (its series go
+    # stale), the exporter's own `up`, which is then 0.
+    return f'min({metric}{{job="{job}"}}) or on() min(up{{job="{job}"}})'
+
+
+EXPORTERS: tuple[ExporterRow, ...] = (
+    ExporterRow(
+        name="node", title="Host", image="prom/node-exporter:v1.10.2", port=9100, memory_mb=128,
+        # It reads the host's filesystems and processes, not the container's.
+        command=("--path.rootfs=/host",), healthcheck=_wget(9100), host_root=True,
+    ),
+    ExporterRow(
+        name="postgres", title="PostgreSQL", image="quay.io/prometheuscommunity/postgres-exporter:v0.18.1",
+        port=9187, memory_mb=128, healthcheck=_wget(9187),
+        env=(Env("DATA_SOURCE_NAME", secret_from="postgresDsn"),), requires=("postgresDsn",),
+        demo={"postgresDsn": "postgres_dsn"}, service_health=_service_up("pg_up", "postgres"),
+    ),
+    ExporterRow(
+        name="redis", title="Redis", image="oliver006/redis_exporter:v1.79.0", port=9121, memory_mb=128,
+        settings={"address": Setting(RedisAddress, "redis://redis:6379", "Redis to watch: " + REDIS_ADDRESS_HELP)},
+        env=(Env("REDIS_ADDR", template="{address}"), Env("REDIS_PASSWORD", secret_from="redisPassword")),
+        demo={"address": "redis_address", "redisPassword": "redis_password"},
+        service_health=_service_up("redis_up", "redis"),
+    ),
+    ExporterRow(
+        name="nginx", title="nginx", image="nginx/nginx-prometheus-exporter:1.5.1", port=9113, memory_mb=64,
+        settings={"scrapeUri": Setting(StubStatusUrl, "http://nginx:8080/stub_status",
+                                       "URL of nginx's stub_status page")},
+        command=("--nginx.scrape-uri={scrapeUri}",),
+        demo={"scrapeUri": "nginx_scrape_uri"}, service_health=_service_up("nginx_up", "nginx"),
+    ),
+    ExporterRow(
+        # Celery metrics come from Flower's /metrics (a Python image: Python probes its health).
+        name="celery", title="Celery", image="mher/flower:2.0.1", port=5555, memory_mb=256,
+        settings={"brokerUrl": Setting(BrokerUrl, "redis://redis:6379/0",
+                                       "Celery broker Flower watches (kept secret: it may carry a password)")},
+        command=("celery", "flower", "--port=5555"),
+        # A broker URL can carry a password: always a secret.
+        env=(Env("CELERY_BROKER_URL", secret_from="brokerUrl"), Env("FLOWER_PORT", template="5555")),
+        healthcheck=("python", "-c",
+                     "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/healthcheck', timeout=4)"),
+        demo={"brokerUrl": "broker_url"},
+        # Workers, not Flower: Flower answers while every worker is gone. No worker ever seen
+        # (no series) reads 0 too, and so does Flower itself being down.
+        service_health='max(flower_worker_online{job="celery"}) or on() (0 * min(up{job="celery"}))',
+    ),
+)
+
+BY_NAME: dict[str, ExporterRow] = {row.name: row for row in EXPORTERS}
+EXPORTER_NAMES: tuple[str, ...] = tuple(BY_NAME)
+
+
+def selector(name: str) -> str:
+    """The PromQL label matcher of an exporter's scrape job: `job="node"`."""
+    return BY_NAME[name].selector

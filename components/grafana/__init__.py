@@ -1,0 +1,1 @@
+"""grafana package: see the modules."""

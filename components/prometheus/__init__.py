@@ -1,0 +1,1 @@
+"""prometheus package: see the modules."""

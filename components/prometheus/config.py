@@ -1,0 +1,65 @@
+"""Renders `prometheus.yml`: one scrape job per fixed job name that has targets.
+
+Plain Python, no Pulumi import. The same text runs in the stack's container (targets are
+container names on the stack network) and in the integration tests (loopback targets).
+The output stays within what both Prometheus 2.42 (the tests) and 3.x (the image) accept.
+Durations and targets are checked with the same types as the config model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from components.types import NotAllowed, duration_ms, parse_host_port
+from components.exporters.table import EXPORTER_NAMES
+
+# Job names are part of the product's contract: dashboards and rules select on them.
+# Prometheus itself, Grafana and the app first, then one job per exporter of the table.
+JOB_NAMES: tuple[str, ...] = ("prometheus", "grafana", "django", *EXPORTER_NAMES)
+METRICS_PATH = "/metrics"
+
+
+def _checked(key: str, value: str, check: Any) -> str:
+    try:
+        check(value)
+    except NotAllowed as problem:
+        raise ValueError(f"{key}: {value!r} is not allowed: {problem}") from None
+    return value
+
+
+def render_prometheus_config(
+    *,
+    scrape_interval: str,
+    evaluation_interval: str,
+    scrape_timeout: str,
+    targets: Mapping[str, Sequence[str]],
+    rule_files: Sequence[str] = (),
+    alertmanager_targets: Sequence[str] = (),
+) -> str:
+    """Return prometheus.yml text. `targets` maps job name -> host:port list."""
+    unknown = sorted(set(targets) - set(JOB_NAMES))
+    if unknown:
+        raise ValueError(f"targets: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
+    for job, addresses in {**targets, "alertmanager": alertmanager_targets}.items():
+        for address in addresses:
+            _checked(f"targets.{job}", address, parse_host_port)
+    config: dict[str, Any] = {
+        "global": {
+            "scrape_interval": _checked("scrape_interval", scrape_interval, duration_ms),
+            "scrape_timeout": _checked("scrape_timeout", scrape_timeout, duration_ms),
+            "evaluation_interval": _checked("evaluation_interval", evaluation_interval, duration_ms),
+        },
+    }
+    if rule_files:
+        config["rule_files"] = list(rule_files)
+    if alertmanager_targets:
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanager_targets)}]}]}
+    config["scrape_configs"] = [
+        {"job_name": job, "metrics_path": METRICS_PATH, "static_configs": [{"targets": list(targets[job])}]}
+        for job in JOB_NAMES
+        if targets.get(job)
+    ]
+    text: str = yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+    return text

@@ -1,0 +1,81 @@
+"""Thresholds and selectors that alerts and dashboards share (node-mixin's config.libsonnet).
+
+The dashboards read these values; `tests/unit/test_thresholds.py` parses `rules/*.yml` and
+proves that each alert's threshold is the one written here, so a panel turns red where the
+alert fires. Percentages are what panels show; the rules compare ratios (value / 100).
+Plain Python: no Pulumi import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.exporters.table import selector
+
+# Every rule uses fixed windows of this length (`[5m]`); the config model keeps the scrape
+# and evaluation intervals short enough that a window holds SAMPLES_PER_WINDOW samples.
+RULE_WINDOW = "5m"
+SAMPLES_PER_WINDOW = 4
+
+# --- selectors (job names are fixed: see the exporter table) ----------------------------
+NODE = selector("node")
+PG = selector("postgres")
+REDIS = selector("redis")
+DJANGO = 'job="django"'
+CELERY = selector("celery")
+NGINX = selector("nginx")
+# The root filesystem only: node_exporter must be given the host's root (--path.rootfs) to report it.
+ROOT_FS = f'{NODE},mountpoint="/",fstype!="rootfs"'
+# Physical-ish interfaces: loopback and the per-container veth/bridges are left out (their
+# traffic is already counted on the real interface).
+NET_DEV = f'{NODE},device!~"lo|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*"'
+# Per-database metrics: `datname!=""` drops the shared-objects row (datid="0") of older
+# exporters, and the template databases are dropped. The `postgres` maintenance database is
+# kept on purpose: the application database may be named `postgres`.
+PG_DB = f'{PG},datname!="",datname!~"template.*"'
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where a value turns yellow (warning) and red (critical), in the unit a panel shows.
+
+    `alert` names the alert that fires at `red` (or, for a floor, below `red`) and `ratio`
+    says the rule compares value / 100."""
+
+    red: float
+    yellow: float | None = None
+    alert: str | None = None
+    ratio: bool = False
+    # A floor: healthy above, red below (cache hit ratio).
+    floor: bool = False
+
+    @property
+    def alert_value(self) -> float:
+        return self.red / 100 if self.ratio else self.red
+
+
+CPU_PERCENT = Threshold(red=80, alert="HostHighCpuUsage", ratio=True)
+MEMORY_PERCENT = Threshold(red=85, yellow=70, alert="HostHighMemoryUsage", ratio=True)
+DISK_PERCENT = Threshold(red=90, yellow=75, alert="HostDiskAlmostFull", ratio=True)
+HTTP_5XX_PERCENT = Threshold(red=5, yellow=1, alert="DjangoHighErrorRate", ratio=True)
+LATENCY_P95_SECONDS = Threshold(red=0.5, alert="DjangoHighLatencyP95")
+PG_CACHE_HIT_PERCENT = Threshold(red=90, alert="PostgresLowCacheHitRatio", ratio=True, floor=True)
+# The gauge shows connections against the default max_connections of 100, so its red step is
+# the alert's share of max_connections.
+PG_CONNECTIONS = Threshold(red=80, yellow=50, alert="PostgresTooManyConnections", ratio=True)
+REDIS_MEMORY_PERCENT = Threshold(red=90, alert="RedisMemoryNearMax", ratio=True)
+
+THRESHOLDS: tuple[Threshold, ...] = (
+    CPU_PERCENT, MEMORY_PERCENT, DISK_PERCENT, HTTP_5XX_PERCENT, LATENCY_P95_SECONDS,
+    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT,
+)
+
+Steps = tuple[tuple[float | None, str], ...]
+
+
+def steps(threshold: Threshold) -> Steps:
+    """Grafana threshold steps: (lower bound, colour), the first bound None (Grafana's base)."""
+    if threshold.floor:
+        return ((None, "red"), (threshold.red, "green"))
+    middle = ((threshold.yellow, "yellow"),) if threshold.yellow is not None else ()
+    return ((None, "green"), *middle, (threshold.red, "red"))
