@@ -15,8 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
+
+
+class ConfigObject(BaseModel):
+    """Every object of the stack config: camelCase keys, unknown keys refused, values frozen."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True,
+                              hide_input_in_errors=False, validate_default=False)
 
 
 def not_allowed(allowed: str) -> PydanticCustomError:
@@ -92,7 +100,12 @@ class DurationRange:
         return value
 
 
-Duration = Annotated[str, BeforeValidator(lambda v: (duration_ms(v), v)[1])]
+def check_duration(value: Any) -> str:
+    duration_ms(value)
+    return str(value)
+
+
+Duration = Annotated[str, BeforeValidator(check_duration)]
 
 
 def duration_between(minimum: str, maximum: str, why: str = "") -> Any:
@@ -217,7 +230,12 @@ def parse_host_port(value: Any, allowed: str = HOSTPORT_HELP) -> tuple[str, int]
     return parse_host(host, allowed), int(port)
 
 
-HostPort = Annotated[str, BeforeValidator(lambda v: (parse_host_port(v), v)[1])]
+def check_host_port(value: Any) -> str:
+    parse_host_port(value)
+    return str(value)
+
+
+HostPort = Annotated[str, BeforeValidator(check_host_port)]
 
 
 # --- URLs --------------------------------------------------------------------------------
@@ -329,7 +347,12 @@ def image_repository(reference: str) -> str:
     return repository.removeprefix("docker.io/").removeprefix("library/")
 
 
-ImageRef = Annotated[str, BeforeValidator(lambda v: (parse_image(v), v)[1])]
+def check_image(value: Any) -> str:
+    parse_image(value)
+    return str(value)
+
+
+ImageRef = Annotated[str, BeforeValidator(check_image)]
 
 
 # --- names -------------------------------------------------------------------------------

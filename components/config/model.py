@@ -28,6 +28,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from components.types import (
+    ConfigObject as Model,
     HTTP,
     DurationRange,
     Flag,
@@ -44,7 +45,7 @@ from components.types import (
     pattern,
     url_host,
 )
-from components.exporters.table import EXPORTERS, ExporterRow
+from components.exporters.table import EXPORTER_MODELS, EXPORTERS, ExporterConfig
 from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
 
 NAMESPACE = "monitoring"
@@ -92,16 +93,18 @@ def _a_non_empty_list(value: Any) -> Any:
     return value
 
 
-class Model(BaseModel):
-    """Every config object: camelCase keys, unknown keys refused, values frozen."""
+class _Optional:
+    """Lets None (not given) through and checks anything else."""
 
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True,
-                              hide_input_in_errors=False, validate_default=False)
+    def __init__(self, check: Any):
+        self.check = check
+
+    def __call__(self, value: Any) -> Any:
+        return None if value is None else self.check(value)
 
 
 def optional(check: Any) -> Any:
-    """A BeforeValidator that lets None (not given) through and checks anything else."""
-    return BeforeValidator(lambda value: None if value is None else check(value))
+    return BeforeValidator(_Optional(check))
 
 
 def _secret(check: Any = None, minimum: int = 1, allowed: str = "a non-empty string") -> Any:
@@ -127,12 +130,13 @@ _USER = pattern(r"[A-Za-z0-9._@-]{1,64}", "a user name: letters, digits, . _ @ -
 
 class GrafanaConfig(Model):
     port: Port = Field(3000, description="Host port Grafana is published on.")
-    image: ImageRef = Field("grafana/grafana:12.2.0", description="Grafana image (grafana/grafana, exact tag).")
+    image: ImageRef = Field("grafana/grafana:12.2.0", description="Pinned image: an exact tag or a digest.")
     admin_user: Annotated[str, BeforeValidator(_USER)] = Field("admin", description="Admin user name.")
     root_url: Annotated[str | None, optional(HTTP)] = Field(
-        None, description="Public URL people open; default `http://<bindAddress>:<port>/`.")
+        None, json_schema_extra={"default_text": "`http://<bindAddress>:<port>/`"},
+        description="Public URL people open (also the base of `dashboardUrls`).")
     plugins: Annotated[tuple[Annotated[str, BeforeValidator(_PLUGIN)], ...], BeforeValidator(_a_list)] = Field(
-        (), description="Plugins to install, each pinned as `id@version`.")
+        (), description="Plugins to install, each pinned as `id@version` (`GF_PLUGINS_PREINSTALL`).")
     memory_mb: megabytes(128) = Field(512, description="Memory limit of the container, MB.")
 
     @property
@@ -148,16 +152,18 @@ DEFAULT_SCRAPE_TIMEOUT = "10s"
 
 class PrometheusConfig(Model):
     port: Port = Field(9090, description="Host port Prometheus is published on.")
-    image: ImageRef = Field("prom/prometheus:v3.7.3", description="Prometheus image (exact tag).")
+    image: ImageRef = Field("prom/prometheus:v3.7.3", description="Pinned image: an exact tag or a digest.")
     retention: Annotated[str, BeforeValidator(DurationRange("2h", "100y"))] = Field(
-        "15d", description="How long the TSDB keeps samples.")
+        "15d", description="How long the TSDB keeps samples (`--storage.tsdb.retention.time`).")
     scrape_interval: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL, _INTERVAL_WHY))] = Field(
-        "15s", description="How often every target is scraped.")
+        "15s", description="Global scrape interval, also the data source's `timeInterval`; short enough that "
+                           f"the rules' {RULE_WINDOW} windows hold {SAMPLES_PER_WINDOW} samples.")
     evaluation_interval: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL, _INTERVAL_WHY))] = Field(
-        "15s", description="How often rules are evaluated.")
+        "15s", description="Rule evaluation interval.")
     scrape_timeout: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL))] = Field(
         None, validate_default=True,  # type: ignore[assignment]
-        description="Scrape timeout, at most scrapeInterval; default 10s (or scrapeInterval when shorter).")
+        json_schema_extra={"default_text": "`10s` (the interval, if shorter)"},
+        description="Scrape timeout, at most the scrape interval.")
     memory_mb: megabytes(256) = Field(1024, description="Memory limit of the container, MB.")
 
     @field_validator("scrape_timeout", mode="before")
@@ -178,40 +184,6 @@ class PrometheusConfig(Model):
 
 
 # --- exporters ---------------------------------------------------------------------------
-
-class ExporterConfig(Model):
-    """One exporter's config; each row of the exporter table adds its own settings."""
-
-    row: ClassVar[ExporterRow]
-    enabled: Flag = True
-    image: ImageRef
-    memory_mb: megabytes(16)
-
-    @property
-    def name(self) -> str:
-        return self.row.name
-
-    @property
-    def settings(self) -> dict[str, str]:
-        return {key: getattr(self, key) for key in self.row.settings}
-
-
-def _exporter_model(row: ExporterRow) -> type[ExporterConfig]:
-    fields: dict[str, Any] = {
-        "enabled": (Flag, Field(True, description=f"Run the {row.name} exporter.")),
-        "image": (ImageRef, Field(row.image, description="Exporter image (exact tag).")),
-        "memory_mb": (megabytes(16), Field(row.memory_mb, alias="memoryMb", description="Memory limit, MB.")),
-        **{key: (setting.type, Field(setting.default, alias=key, description=setting.description))
-           for key, setting in row.settings.items()},
-    }
-    model: type[ExporterConfig] = create_model(  # type: ignore[call-overload]
-        f"{row.name.capitalize()}ExporterConfig", __base__=ExporterConfig, **fields)
-    model.row = row
-    return model
-
-
-EXPORTER_MODELS: dict[str, type[ExporterConfig]] = {row.name: _exporter_model(row) for row in EXPORTERS}
-
 
 class ExportersBase(Model):
     def __getitem__(self, name: str) -> ExporterConfig:
@@ -238,7 +210,7 @@ else:
 
 class TargetsConfig(Model):
     django: Annotated[tuple[HostPort, ...], BeforeValidator(_a_non_empty_list)] = Field(
-        ("django:8000",), description="The Django app's `host:port` targets (its /metrics).")
+        ("django:8000",), description="`host:port` of each Django process exposing `/metrics`.")
 
 
 # --- Alertmanager ------------------------------------------------------------------------
@@ -302,9 +274,10 @@ def _unique_names(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
 class AlertmanagerConfig(Model):
     enabled: Flag = Field(False, description="Run Alertmanager and send Prometheus' alerts to it.")
     port: Port = Field(9093, description="Host port Alertmanager is published on.")
-    image: ImageRef = Field("prom/alertmanager:v0.28.1", description="Alertmanager image (exact tag).")
+    image: ImageRef = Field("prom/alertmanager:v0.28.1", description="Pinned image: an exact tag or a digest.")
     receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names)] = Field(
-        (), validate_default=True, description="Where alerts go: webhook, email and Slack receivers (credentials as secrets).")
+        (), validate_default=True,
+        description="Webhook, email or Slack receivers (see [Alerts](#alerts)); at least one when enabled.")
     memory_mb: megabytes(32) = Field(256, description="Memory limit of the container, MB.")
     group_wait: Annotated[str, BeforeValidator(DurationRange("0s", "1h"))] = Field(
         "30s", description="Wait before the first notification of a new group.")
@@ -328,24 +301,33 @@ _POSTGRES_DSN = pattern(r"postgres(?:ql)?://\S+", "a URL of the form postgresql:
 
 
 class StackConfig(Model):
-    bind_address: IPAddress = Field("127.0.0.1", description="Host address every published port binds to (an IP address).")
-    network: Annotated[str | None, optional(parse_network_name)] = Field(None, description="Name of an existing Docker network to join instead of creating one.")
-    demo: Flag = Field(False, description="Also run the demo workload (PostgreSQL, Redis, nginx, Django, Celery).")
+    bind_address: IPAddress = Field(
+        "127.0.0.1", description="Host address every published port binds to (an IP address, kept in canonical form).")
+    network: Annotated[str | None, optional(parse_network_name)] = Field(
+        None, json_schema_extra={"default_text": "none: the stack creates `monitoring-<stack>-net`"},
+        description="Name of an existing user-defined Docker network to join instead (looked up at preview); "
+                    "not `bridge`, `host` or `none`.")
+    demo: Flag = Field(False, json_schema_extra={"default_text": "`false` (`true` in `Pulumi.dev.yaml`)"},
+                       description="Also run the demo workload; exporters and the `django` target then point at it.")
     restart_policy: Literal["no", "on-failure", "always", "unless-stopped"] = Field(
-        "unless-stopped", description="Restart policy of every container.")
+        "unless-stopped", description="Restart policy of every container: `no`, `on-failure`, `always`, `unless-stopped`.")
     grafana: Annotated[GrafanaConfig, BeforeValidator(_an_object)] = Field(
         GrafanaConfig(), validate_default=True, description="Grafana server settings.")
     grafana_admin_password: Annotated[SecretStr | None, _secret(
         minimum=MIN_PASSWORD_LENGTH, allowed=f"a password of at least {MIN_PASSWORD_LENGTH} characters")] = Field(
-        None, description="Grafana admin password; generated when unset, exported as a secret.")
+        None, json_schema_extra={"default_text": "generated (pulumi-random, 32 characters), exported as a secret"},
+        description=f"Grafana admin password, at least {MIN_PASSWORD_LENGTH} characters.")
     prometheus: Annotated[PrometheusConfig, BeforeValidator(_an_object)] = Field(
         PrometheusConfig(), validate_default=True, description="Prometheus server settings.")
     exporters: Annotated[ExportersConfig, BeforeValidator(_an_object)] = Field(
         ExportersConfig(), description="One entry per exporter: " + ", ".join(r.name for r in EXPORTERS) + ".")
     postgres_dsn: Annotated[SecretStr | None, _secret(_POSTGRES_DSN, allowed="a postgresql:// DSN")] = Field(
-        None, validate_default=True, description="DSN postgres_exporter connects with (required outside demo).")
+        None, validate_default=True, json_schema_extra={"default_text": "none (demo: the demo database)"},
+        description="DSN for postgres_exporter (postgresql://user:password@host:5432/db?sslmode=...); "
+                    "required when it is enabled outside demo mode.")
     redis_password: Annotated[SecretStr | None, _secret()] = Field(
-        None, description="Password redis_exporter logs in to Redis with.")
+        None, json_schema_extra={"default_text": "none (demo: the demo Redis password)"},
+        description="Password redis_exporter logs in to Redis with.")
     targets: Annotated[TargetsConfig, BeforeValidator(_an_object)] = Field(
         TargetsConfig(), description="Where the monitored app is.")
     alertmanager: Annotated[AlertmanagerConfig, BeforeValidator(_an_object)] = Field(

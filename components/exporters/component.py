@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_docker as docker
 
-from components.config import ExporterConfig
+from components.exporters.table import ExporterConfig
 from components.containers import ContainerSpec, Placement, pinned_image, service_container
 
 

@@ -12,11 +12,11 @@ row here (plus its panels and alerts). Plain Python: no Pulumi import.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, ClassVar, Mapping
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field, create_model
 
-from components.types import HTTP, UrlKind, not_allowed, parse_host_port
+from components.types import HTTP, ConfigObject, Flag, ImageRef, UrlKind, megabytes, not_allowed, parse_host_port
 
 # Redis' address as redis_exporter takes it: redis://, rediss:// or a bare host:port.
 REDIS_ADDRESS_HELP = "redis://host:port, rediss://host:port or host:port, with a port from 1 to 65535"
@@ -160,3 +160,40 @@ EXPORTER_NAMES: tuple[str, ...] = tuple(BY_NAME)
 def selector(name: str) -> str:
     """The PromQL label matcher of an exporter's scrape job: `job="node"`."""
     return BY_NAME[name].selector
+
+
+# --- the config of each exporter: monitoring:exporters.<name> --------------------------------
+
+class ExporterConfig(ConfigObject):
+    """One exporter's config; each row of the exporter table adds its own settings."""
+
+    row: ClassVar[ExporterRow]
+    enabled: Flag = True
+    image: ImageRef
+    memory_mb: megabytes(16)
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def settings(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in self.row.settings}
+
+
+def _exporter_model(row: ExporterRow) -> type[ExporterConfig]:
+    fields: dict[str, Any] = {
+        "enabled": (Flag, Field(True, description=f"Run the {row.name} exporter.")),
+        "image": (ImageRef, Field(row.image, description="Pinned image: an exact tag or a digest.")),
+        "memory_mb": (megabytes(16), Field(row.memory_mb, alias="memoryMb",
+                                           description="Memory limit of the container, MB.")),
+        **{key: (setting.type, Field(setting.default, alias=key, description=setting.description))
+           for key, setting in row.settings.items()},
+    }
+    model: type[ExporterConfig] = create_model(  # type: ignore[call-overload]
+        f"{row.name.capitalize()}ExporterConfig", __base__=ExporterConfig, **fields)
+    model.row = row
+    return model
+
+
+EXPORTER_MODELS: dict[str, type[ExporterConfig]] = {row.name: _exporter_model(row) for row in EXPORTERS}
