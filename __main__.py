@@ -3,7 +3,7 @@
 import pulumi
 
 from components.stack import build_stack, load_stack_config
-from dashboards import dashboard_json, build_dashboards
+from dashboards import build_dashboards, dashboard_json
 
 config = load_stack_config()  # fails here, before any resource, on bad config
 dashboards = {uid: dashboard_json(model) for uid, model in build_dashboards().items()}

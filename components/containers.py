@@ -8,15 +8,16 @@ published port), so those rules live in one place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 import pulumi_docker as docker
 
 from components.types import url_host
 
-HEALTHCHECK_TIMING = {"interval": "15s", "timeout": "5s", "retries": 5, "start_period": "20s"}
+# How often Docker runs a healthcheck, how long one may take, and the grace period at start.
+HEALTHCHECK_INTERVAL, HEALTHCHECK_TIMEOUT, HEALTHCHECK_RETRIES, HEALTHCHECK_START_PERIOD = "15s", "5s", 5, "20s"
 
 
 @dataclass
@@ -70,7 +71,9 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
                       depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
     if spec.wait and not spec.healthcheck:
         raise ValueError(f"{resource_name}: wait needs a healthcheck")
-    healthcheck = (docker.ContainerHealthcheckArgs(tests=["CMD", *spec.healthcheck], **HEALTHCHECK_TIMING)
+    healthcheck = (docker.ContainerHealthcheckArgs(
+        tests=["CMD", *spec.healthcheck], interval=HEALTHCHECK_INTERVAL, timeout=HEALTHCHECK_TIMEOUT,
+        retries=HEALTHCHECK_RETRIES, start_period=HEALTHCHECK_START_PERIOD)
                    if spec.healthcheck else None)
     placement = spec.placement
     return docker.Container(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -11,7 +12,6 @@ from pydantic import SecretStr
 
 from components.alertmanager.server import Alertmanager, AlertmanagerArgs
 from components.config import StackConfig, load_config, values_in_namespace
-from components.types import is_all_interfaces, parse_ip
 from components.containers import Placement, published_url
 from components.demo.workload import DemoWorkload, DemoWorkloadArgs
 from components.exporters.component import Exporter, ExporterArgs
@@ -22,6 +22,7 @@ from components.prometheus.config import render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
 from components.prometheus.server import RULES_DIR, PrometheusServer, PrometheusServerArgs
+from components.types import is_all_interfaces, parse_ip
 
 
 def load_stack_config() -> StackConfig:

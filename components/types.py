@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -62,7 +63,7 @@ def duration_ms(text: Any) -> int:
     match = _DURATION_RE.fullmatch(value) if value else None
     if not match:
         raise not_allowed(DURATION_HELP)
-    total = sum(int(v) * unit for v, unit in zip(match.groups(), _UNITS_MS) if v)
+    total = sum(int(v) * unit for v, unit in zip(match.groups(), _UNITS_MS, strict=True) if v)
     if total > _MAX_MS:
         raise not_allowed(f"{DURATION_HELP}, at most 292y")
     return total
@@ -73,7 +74,7 @@ def format_duration(ms: int) -> str:
     if ms == 0:
         return "0s"
     parts = []
-    for unit, name in zip(_UNITS_MS, _UNIT_NAMES):
+    for unit, name in zip(_UNITS_MS, _UNIT_NAMES, strict=True):
         count, ms = divmod(ms, unit)
         if count:
             parts.append(f"{count}{name}")
@@ -130,15 +131,23 @@ def parse_port(value: Any) -> int:
 Port = Annotated[int, BeforeValidator(parse_port)]
 
 
-def megabytes(minimum: int) -> Any:
-    """`Annotated[int, ...]`: a memory limit in whole megabytes, at least `minimum`."""
-    def parse(value: Any) -> int:
+@dataclass(frozen=True)
+class Megabytes:
+    """A memory limit in whole megabytes, at least `minimum` (and at most 1 TiB)."""
+
+    minimum: int
+
+    def __call__(self, value: Any) -> int:
         if isinstance(value, str) and re.fullmatch(r"[0-9]{1,7}", value):
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= 1_048_576:
-            raise not_allowed(f"a whole number of megabytes, at least {minimum} (at most 1048576)")
+        if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= 1_048_576:
+            raise not_allowed(f"a whole number of megabytes, at least {self.minimum} (at most 1048576)")
         return value
-    return Annotated[int, BeforeValidator(parse)]
+
+
+def megabytes(minimum: int) -> BeforeValidator:
+    """Metadata for `Annotated[int, megabytes(128)]`."""
+    return BeforeValidator(Megabytes(minimum))
 
 
 def parse_flag(value: Any) -> bool:
@@ -317,9 +326,9 @@ def image_problem(reference: str) -> str | None:
     domain, tag, digest = match["domain"], match["tag"], match["digest"]
     # Docker reads the first component as a registry only when it has a dot or a port, or is
     # localhost; otherwise it is part of the (lowercase) repository path.
-    if domain and not ("." in domain or ":" in domain or domain == "localhost" or domain.startswith("[")):
-        if any(c.isupper() for c in domain):
-            return "is not a valid image reference (uppercase repository)"
+    is_registry = "." in domain or ":" in domain or domain == "localhost" if domain else False
+    if domain and not is_registry and any(c.isupper() for c in domain):
+        return "is not a valid image reference (uppercase repository)"
     if digest is not None:
         return None if _SHA256_RE.fullmatch(digest) else "has a digest that is not sha256:<64 lowercase hex digits>"
     if tag is None:

@@ -70,7 +70,8 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(f"sum(rate(node_network_receive_bytes_total{{{q.NET_DEV}}}[{q.RATE}]))", "receive"),
             Query(f"sum(rate(node_network_transmit_bytes_total{{{q.NET_DEV}}}[{q.RATE}]))", "transmit"),
         ),
-        description="Bytes received and transmitted per second on the host's interfaces (loopback and container veth/bridges left out).",
+        description=("Bytes received and transmitted per second on the host's interfaces "
+                     "(loopback and container veth/bridges left out)."),
         width=12,
     ),
     PanelSpec(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
 
 from grafana_foundation_sdk.builders import bargauge as bargauge_builder
 from grafana_foundation_sdk.builders import common as common_builder
@@ -45,7 +44,7 @@ PANEL_TYPES = (GAUGE, TIMESERIES, BARGAUGE)
 # Threshold steps are (lower bound, colour); the first step's bound is None
 # (Grafana's "Base"). A panel without SPEC thresholds gets a single green base
 # step, so Grafana does not add its default red step at 80.
-Steps = tuple[tuple[Optional[float], str], ...]
+Steps = tuple[tuple[float | None, str], ...]
 BASE_ONLY: Steps = ((None, "green"),)
 
 
@@ -75,8 +74,8 @@ class PanelSpec:
     width: int
     height: int = 8
     thresholds: Steps = BASE_ONLY
-    min: Optional[float] = None
-    max: Optional[float] = None
+    min: float | None = None
+    max: float | None = None
     stacked: bool = False
     # Draw the thresholds as lines on a time series (e.g. the p95 target).
     threshold_line: bool = False
@@ -272,7 +271,7 @@ def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSp
         .tooltip(dashboard_model.DashboardCursorSync.CROSSHAIR)
         .with_variable(_datasource_variable())
     )
-    for panel_id, (spec, (x, y)) in enumerate(zip(specs, layout(specs)), start=1):
+    for panel_id, (spec, (x, y)) in enumerate(zip(specs, layout(specs), strict=True), start=1):
         builder = builder.with_panel(build_panel(spec, panel_id, x, y))
     model = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     # Grafana assigns the numeric id; the API's `dashboard` field must not carry one.

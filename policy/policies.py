@@ -27,23 +27,22 @@ What a policy sees, in pulumi-policy 1.21.0 (read from its source):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
-    ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Secret,
 )
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
-from pulumi_policy.proxy import _DictProxy, _ListProxy, _is_unknown
+from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
-from components.types import image_problem, image_repository, is_all_interfaces
 from components.exporters.table import EXPORTERS
+from components.types import image_problem, image_repository, is_all_interfaces
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -59,6 +58,9 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+
+# pulumi-policy calls `report(message, urn=None)`; its ReportViolation alias forgets the default.
+Report = Callable[..., None]
 
 
 def _plain(value: Any) -> Any:
@@ -91,11 +93,11 @@ def _props(args: ResourceValidationArgs) -> dict:
 
 
 def _policy(name: str, description: str, level: EnforcementLevel, resource_types: Iterable[str],
-            check: Callable[[ResourceValidationArgs, dict, ReportViolation], None],
-            config_schema: Optional[PolicyConfigSchema] = None) -> ResourceValidationPolicy:
+            check: Callable[[ResourceValidationArgs, dict, Report], None],
+            config_schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
     types = frozenset(resource_types)
 
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    def validate(args: ResourceValidationArgs, report_violation: Report) -> None:
         if args.resource_type in types:
             check(args, _props(args), report_violation)
 
@@ -109,13 +111,13 @@ def _policy(name: str, description: str, level: EnforcementLevel, resource_types
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def image_pin_problem(reference: str) -> Optional[str]:
+def image_pin_problem(reference: str) -> str | None:
     """Why `reference` is not pinned to one build, or None when it is (the config model's own
     image type decides, so config and policy agree)."""
     return image_problem(reference)
 
 
-def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. An unpinned image changes under the stack without a code change: two
     previews of the same commit deploy different software, a rollback does not roll
     back, and nobody reviewed the upgrade. The stack's own config already rejects
@@ -144,7 +146,7 @@ PINNED_IMAGES = _policy(
 
 # --- no-wildcard-bind -----------------------------------------------------------------
 
-def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. A port published without `ip` (Docker's default) or on 0.0.0.0/:: is
     reachable from every network the host is on, and Docker's iptables rules bypass
     host firewalls such as ufw. Prometheus has no authentication at all, so a wildcard
@@ -193,14 +195,14 @@ GRAFANA_REQUIRED_ENV = {
 }
 
 
-def _env_entries(props: dict) -> Optional[list[tuple[str, Any, bool]]]:
+def _env_entries(props: dict) -> list[tuple[str, Any, bool]] | None:
     """(key, value, marked secret) per `envs` entry; None when the list is unknown."""
     envs = props.get("envs")
     whole_secret = isinstance(envs, Secret)
     envs = _reveal(envs)
     if envs is UNKNOWN:
         return None
-    entries = []
+    entries: list[tuple[str, Any, bool]] = []
     for entry in envs if isinstance(envs, list) else []:
         secret = whole_secret or isinstance(entry, Secret)
         entry = _reveal(entry)
@@ -217,7 +219,7 @@ def _is_grafana(args: ResourceValidationArgs, props: dict) -> bool:
     return any(isinstance(t, str) and "grafana" in t.lower() and not _IMAGE_ID.match(t) for t in texts)
 
 
-def _check_grafana_locked_down(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_grafana_locked_down(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. Grafana holds the data source and every dashboard; anonymous access
     or open sign-up hands them (and the Prometheus behind them) to anyone who can reach
     the port. Grafana's defaults are safe today, but the policy wants the settings
@@ -269,7 +271,7 @@ def _declared_secret(args: ResourceValidationArgs, prop: str) -> bool:
     return prop in declared
 
 
-def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. A plaintext credential is written unencrypted into the stack state (in
     the S3 backend) and shown in clear in `pulumi preview` diffs, which this project's
     pipeline posts as pull-request comments. Secrets are shown as [secret] and stored
@@ -306,7 +308,7 @@ NO_PLAINTEXT_CREDENTIALS = _policy(
 DATA_VOLUME_WORDS = ("prometheus", "grafana")
 
 
-def _check_protected_data_volumes(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_protected_data_volumes(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. The Prometheus TSDB and Grafana's database (users, API keys, edits made
     in the UI) are the stack's only state; a rename or a `pulumi destroy` must not
     delete them. `protect` makes Pulumi refuse to delete the volume until someone
@@ -340,15 +342,15 @@ SHELLLESS_CONTAINER_NAMES = tuple(row.service for row in EXPORTERS if row.health
 
 def _shellless(args: ResourceValidationArgs, props: dict) -> bool:
     image = _reveal(props.get("image"))
-    if isinstance(image, str) and not _IMAGE_ID.match(image):
-        if image_repository(image) in SHELLLESS_IMAGES or "distroless" in image:
-            return True
+    if isinstance(image, str) and not _IMAGE_ID.match(image) and (
+            image_repository(image) in SHELLLESS_IMAGES or "distroless" in image):
+        return True
     names = [n for n in (_reveal(props.get("name")), args.name) if isinstance(n, str)]
     exempt = [str(e) for e in args.get_config().get("exempt", []) if e]
     return any(word in n for n in names for word in (*SHELLLESS_CONTAINER_NAMES, *exempt))
 
 
-def _check_container_healthcheck(args: ResourceValidationArgs, props: dict, report: ReportViolation) -> None:
+def _check_container_healthcheck(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Advisory. A healthcheck lets Docker report (and `wait` gate on) a container that
     runs but does not serve. It cannot exist for scratch/distroless images, which
     Prometheus' `up` watches instead, and it is not worth blocking a deployment for:

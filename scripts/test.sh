@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what it needs (Debian packages for the
-# integration suite, a venv with the pinned PyPI packages), then runs pytest.
+# integration suite, a venv with the pinned PyPI packages), then runs ruff, mypy and pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +37,11 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+
+# Lint and types first: quick, and a failure names the line (settings in pyproject.toml).
+echo "test.sh: ruff check"
+.venv/bin/ruff check .
+echo "test.sh: mypy"
+.venv/bin/mypy
 
 exec .venv/bin/python -m pytest "$@"

@@ -17,7 +17,8 @@ pinned prom/alertmanager:v0.28.1 image both accept.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from components.config.model import AlertmanagerConfig, EmailReceiver, SlackReceiver, WebhookReceiver
 from components.yaml_text import dump_yaml

@@ -10,14 +10,15 @@ from components.config.model import (
     RESTART_POLICIES,
     TOP_LEVEL_KEYS,
     AlertmanagerConfig,
-    ExporterConfig,
     GrafanaConfig,
     PrometheusConfig,
     StackConfig,
     default_images,
 )
+from components.exporters.table import ExporterConfig
 
 __all__ = [
     "MIN_PASSWORD_LENGTH", "NAMESPACE", "RESTART_POLICIES", "TOP_LEVEL_KEYS", "AlertmanagerConfig", "ConfigError",
-    "ExporterConfig", "GrafanaConfig", "PrometheusConfig", "StackConfig", "default_images", "load_config", "values_in_namespace",
+    "ExporterConfig", "GrafanaConfig", "PrometheusConfig", "StackConfig", "default_images", "load_config",
+    "values_in_namespace",
 ]

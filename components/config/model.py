@@ -10,7 +10,7 @@ every problem is reported in one pass. Plain Python: no Pulumi import.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,13 +27,13 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from components.exporters.table import EXPORTER_MODELS, EXPORTERS, ExporterConfig
+from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
 from components.types import (
-    ConfigObject as Model,
     HTTP,
     DurationRange,
     Flag,
     HostPort,
-    HttpUrl,
     ImageRef,
     IPAddress,
     Port,
@@ -45,8 +45,9 @@ from components.types import (
     pattern,
     url_host,
 )
-from components.exporters.table import EXPORTER_MODELS, EXPORTERS, ExporterConfig
-from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
+from components.types import (
+    ConfigObject as Model,
+)
 
 NAMESPACE = "monitoring"
 MIN_PASSWORD_LENGTH = 12
@@ -137,7 +138,7 @@ class GrafanaConfig(Model):
         description="Public URL people open (also the base of `dashboardUrls`).")
     plugins: Annotated[tuple[Annotated[str, BeforeValidator(_PLUGIN)], ...], BeforeValidator(_a_list)] = Field(
         (), description="Plugins to install, each pinned as `id@version` (`GF_PLUGINS_PREINSTALL`).")
-    memory_mb: megabytes(128) = Field(512, description="Memory limit of the container, MB.")
+    memory_mb: Annotated[int, megabytes(128)] = Field(512, description="Memory limit of the container, MB.")
 
     @property
     def public_url(self) -> str:
@@ -161,10 +162,10 @@ class PrometheusConfig(Model):
     evaluation_interval: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL, _INTERVAL_WHY))] = Field(
         "15s", description="Rule evaluation interval.")
     scrape_timeout: Annotated[str, BeforeValidator(DurationRange("1s", _MAX_INTERVAL))] = Field(
-        None, validate_default=True,  # type: ignore[assignment]
+        None, validate_default=True,
         json_schema_extra={"default_text": "`10s` (the interval, if shorter)"},
         description="Scrape timeout, at most the scrape interval.")
-    memory_mb: megabytes(256) = Field(1024, description="Memory limit of the container, MB.")
+    memory_mb: Annotated[int, megabytes(256)] = Field(1024, description="Memory limit of the container, MB.")
 
     @field_validator("scrape_timeout", mode="before")
     @classmethod
@@ -260,7 +261,7 @@ class SlackReceiver(Receiver):
 
 
 RECEIVER_TYPES = ("webhook", "email", "slack")
-AnyReceiver = Annotated[Union[WebhookReceiver, EmailReceiver, SlackReceiver], Field(discriminator="type")]
+AnyReceiver = Annotated[WebhookReceiver | EmailReceiver | SlackReceiver, Field(discriminator="type")]
 
 
 def _unique_names(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
@@ -278,7 +279,7 @@ class AlertmanagerConfig(Model):
     receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names)] = Field(
         (), validate_default=True,
         description="Webhook, email or Slack receivers (see [Alerts](#alerts)); at least one when enabled.")
-    memory_mb: megabytes(32) = Field(256, description="Memory limit of the container, MB.")
+    memory_mb: Annotated[int, megabytes(32)] = Field(256, description="Memory limit of the container, MB.")
     group_wait: Annotated[str, BeforeValidator(DurationRange("0s", "1h"))] = Field(
         "30s", description="Wait before the first notification of a new group.")
     group_interval: Annotated[str, BeforeValidator(DurationRange("1s", "1d"))] = Field(
@@ -310,7 +311,8 @@ class StackConfig(Model):
     demo: Flag = Field(False, json_schema_extra={"default_text": "`false` (`true` in `Pulumi.dev.yaml`)"},
                        description="Also run the demo workload; exporters and the `django` target then point at it.")
     restart_policy: Literal["no", "on-failure", "always", "unless-stopped"] = Field(
-        "unless-stopped", description="Restart policy of every container: `no`, `on-failure`, `always`, `unless-stopped`.")
+        "unless-stopped",
+        description="Restart policy of every container: `no`, `on-failure`, `always`, `unless-stopped`.")
     grafana: Annotated[GrafanaConfig, BeforeValidator(_an_object)] = Field(
         GrafanaConfig(), validate_default=True, description="Grafana server settings.")
     grafana_admin_password: Annotated[SecretStr | None, _secret(

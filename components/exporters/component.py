@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 
-from components.exporters.table import ExporterConfig
 from components.containers import ContainerSpec, Placement, pinned_image, service_container
+from components.exporters.table import ExporterConfig
 
 
 @dataclass

@@ -11,8 +11,9 @@ row here (plus its panels and alerts). Plain Python: no Pulumi import.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Mapping
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, create_model
 
@@ -170,7 +171,7 @@ class ExporterConfig(ConfigObject):
     row: ClassVar[ExporterRow]
     enabled: Flag = True
     image: ImageRef
-    memory_mb: megabytes(16)
+    memory_mb: Annotated[int, megabytes(16)]
 
     @property
     def name(self) -> str:
@@ -185,12 +186,12 @@ def _exporter_model(row: ExporterRow) -> type[ExporterConfig]:
     fields: dict[str, Any] = {
         "enabled": (Flag, Field(True, description=f"Run the {row.name} exporter.")),
         "image": (ImageRef, Field(row.image, description="Pinned image: an exact tag or a digest.")),
-        "memory_mb": (megabytes(16), Field(row.memory_mb, alias="memoryMb",
+        "memory_mb": (Annotated[int, megabytes(16)], Field(row.memory_mb, alias="memoryMb",
                                            description="Memory limit of the container, MB.")),
         **{key: (setting.type, Field(setting.default, alias=key, description=setting.description))
            for key, setting in row.settings.items()},
     }
-    model: type[ExporterConfig] = create_model(  # type: ignore[call-overload]
+    model: type[ExporterConfig] = create_model(
         f"{row.name.capitalize()}ExporterConfig", __base__=ExporterConfig, **fields)
     model.row = row
     return model

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -38,10 +39,12 @@ class GrafanaContent(pulumi.ComponentResource):
 
     def __init__(self, resource_name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaContent", resource_name, None, opts)
+        # Typed Any: the SDK's stub infers Output.secret's type parameter as Never.
+        credentials: Any = pulumi.Output.concat(args.admin_user, ":", args.admin_password)
         provider = grafana.Provider(
             f"{resource_name}-provider",
             url=args.grafana_url,
-            auth=pulumi.Output.secret(pulumi.Output.concat(args.admin_user, ":", args.admin_password)),
+            auth=pulumi.Output.secret(credentials),
             # Grafana answers its healthcheck before every API is ready: retry briefly.
             retries=10,
             retry_wait=3,

@@ -12,7 +12,7 @@ DATASOURCE_TYPE = "prometheus"
 DATASOURCE_NAME = "Prometheus"
 
 
-def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -> dict:
+def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -> dict[str, object]:
     """Return the `jsonData` of the Prometheus data source.
 
     Key names are those of Grafana's Prometheus data source (`PromOptions` in

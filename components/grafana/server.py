@@ -50,7 +50,7 @@ class GrafanaServer(pulumi.ComponentResource):
             generated = random.RandomPassword(f"{resource_name}-admin-password", length=32, special=True,
                                               override_special="-_.", min_lower=1, min_upper=1, min_numeric=1,
                                               opts=pulumi.ResourceOptions(parent=self))
-            password = generated.result  # the provider marks it secret
+            password: pulumi.Input[str] = generated.result  # the provider marks it secret
         else:
             password = args.admin_password
         self.admin_password = pulumi.Output.secret(password)
@@ -61,7 +61,7 @@ class GrafanaServer(pulumi.ComponentResource):
                "GF_SECURITY_COOKIE_SECURE": str(cfg.public_url.startswith("https://")).lower()}
         if cfg.plugins:
             env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
-        envs = [f"{k}={v}" for k, v in sorted(env.items())]
+        envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(env.items())]
         envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
 
         spec = ContainerSpec(

@@ -8,12 +8,13 @@ Durations and targets are checked with the same types as the config model.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import yaml
 
-from components.types import NotAllowed, duration_ms, parse_host_port
 from components.exporters.table import EXPORTER_NAMES
+from components.types import NotAllowed, duration_ms, parse_host_port
 
 # Job names are part of the product's contract: dashboards and rules select on them.
 # Prometheus itself, Grafana and the app first, then one job per exporter of the table.

@@ -1,9 +1,9 @@
 """The Prometheus rule files under `rules/`, as text ready to upload.
 
-Plain Python, no Pulumi import. The Prometheus package's loader of the rule files in `rules/`. `load_rule_files()` returns the files as they are in the
-repository; `load_rule_files(for_override="5s")` returns them with every alert's `for:`
-replaced, which is how the end-to-end alert test gets fast alerts through configuration
-instead of editing the files.
+Plain Python, no Pulumi import: the Prometheus package's loader of the rule files in `rules/`.
+`load_rule_files()` returns the files as they are in the repository;
+`load_rule_files(for_override="5s")` returns them with every alert's `for:` replaced, which is
+how the end-to-end alert test gets fast alerts through configuration instead of editing the files.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import runpy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format

@@ -28,7 +28,7 @@ def demo() -> Program:
 
 def test_demo_registers_the_whole_workload(demo):
     found = containers(demo)
-    assert DEMO_CONTAINERS <= set(found)
+    assert set(found) >= DEMO_CONTAINERS
     assert found["demo-postgres"].inputs["name"] == "monitoring-dev-demo-postgres"
     component = next(r for r in demo.resources if r.type == "monitoring:index:DemoWorkload")
     for name in DEMO_CONTAINERS:

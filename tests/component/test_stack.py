@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
 import yaml
 
 from components.config import ConfigError, default_images
-
-DEFAULT_IMAGES = default_images()
 from components.prometheus.config import render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from tests.component.harness import Program, SecretValue, run_program
 
+DEFAULT_IMAGES = default_images()
 CONTAINER = "docker:index/container:Container"
 IMAGE = "docker:index/remoteImage:RemoteImage"
 VOLUME = "docker:index/volume:Volume"
@@ -45,7 +45,7 @@ def prod() -> Program:
 @pytest.fixture(scope="module")
 def dev() -> Program:
     # The dev stack file's values: demo on, loopback.
-    dev_file = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]
+    dev_file = yaml.safe_load(Path("Pulumi.dev.yaml").read_text())["config"]
     return run_program({k.split(":", 1)[1]: v for k, v in dev_file.items()})
 
 

@@ -46,7 +46,7 @@ def _rank(item) -> tuple[int, int]:
 def pytest_collection_modifyitems(config, items):
     positions = [i for i, item in enumerate(items) if str(item.fspath).startswith(HERE + os.sep)]
     ordered = sorted((items[i] for i in positions), key=_rank)  # stable: keeps collection order within a rank
-    for i, item in zip(positions, ordered):
+    for i, item in zip(positions, ordered, strict=True):
         items[i] = item
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from .services import Prometheus
 
@@ -130,10 +130,7 @@ def evaluate(prom: Prometheus, query: PanelQuery, *, mode: str, range_s: float =
                         variables=dict(query.variables))
     started = time.perf_counter()
     try:
-        if mode == "range":
-            result = prom.query_range(promql, now - range_s, now, step)
-        else:
-            result = prom.query(promql, now)
+        result = prom.query_range(promql, now - range_s, now, step) if mode == "range" else prom.query(promql, now)
     except Exception as exc:  # noqa: BLE001 - reported per query
         return Evaluation(query, mode, promql, 0, time.perf_counter() - started, str(exc))
     return Evaluation(query, mode, promql, len(result), time.perf_counter() - started)

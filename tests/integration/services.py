@@ -23,9 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
 
 import requests
 
@@ -108,7 +108,7 @@ def wait_until(
     timeout: float,
     interval: float = 0.2,
     what: str,
-    proc: "Process | None" = None,
+    proc: Process | None = None,
 ) -> None:
     """Poll `predicate` until it is true; fail after `timeout` seconds or if `proc` dies."""
     deadline = time.monotonic() + timeout
@@ -181,7 +181,7 @@ class Process:
     stop_timeout: float = 10.0
     popen: subprocess.Popen | None = field(default=None, init=False)
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed by the child's exit
         kwargs: dict = {}
         if self.user is not None:
@@ -226,10 +226,8 @@ class Process:
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.popen.send_signal(self.stop_signal)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                pass
         # Whatever is left of its process group (workers, children) is ours too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)

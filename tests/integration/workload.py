@@ -114,7 +114,7 @@ class BackgroundWorkload:
         run_rounds(self.base_url, rounds=self.rounds, max_seconds=self.max_seconds, pause=self.pause,
                    stop=self._stop, stats=self.stats)
 
-    def start(self) -> "BackgroundWorkload":
+    def start(self) -> BackgroundWorkload:
         self._thread.start()
         return self
 
@@ -122,7 +122,7 @@ class BackgroundWorkload:
         self._stop.set()
         self._thread.join(timeout=TIMEOUT * 3)
 
-    def __enter__(self) -> "BackgroundWorkload":
+    def __enter__(self) -> BackgroundWorkload:
         return self.start()
 
     def __exit__(self, *exc) -> None:

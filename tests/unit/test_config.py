@@ -12,7 +12,6 @@ import json
 import re
 
 import pytest
-
 from pydantic import SecretStr
 
 from components.config import (

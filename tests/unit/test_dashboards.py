@@ -223,7 +223,7 @@ def _calls(expr, function):
 
 def test_rates_use_rate_interval(models):
     seen = 0
-    for uid, panel, target in all_targets(models):
+    for _uid, panel, target in all_targets(models):
         expr = target["expr"]
         for function in ("rate", "irate", "increase"):
             for argument in _calls(expr, function):
@@ -236,7 +236,7 @@ def test_rates_use_rate_interval(models):
 
 
 def test_jobs_are_fixed_names(models):
-    for uid, panel, target in all_targets(models):
+    for _uid, panel, target in all_targets(models):
         jobs = re.findall(r'\bjob\s*=~?\s*"([^"]*)"', target["expr"])
         assert jobs, (panel["title"], target["expr"])
         assert set(jobs) <= JOBS, (panel["title"], target["expr"])
@@ -245,7 +245,7 @@ def test_jobs_are_fixed_names(models):
 
 def test_pg_stat_activity_count_is_summed(models):
     found = 0
-    for uid, panel, target in all_targets(models):
+    for _uid, _panel, target in all_targets(models):
         expr = target["expr"]
         for match in re.finditer(r"pg_stat_activity_count", expr):
             found += 1
@@ -255,7 +255,7 @@ def test_pg_stat_activity_count_is_summed(models):
 
 def test_pg_per_database_metrics_filter_datname(models):
     found = 0
-    for uid, panel, target in all_targets(models):
+    for _uid, _panel, target in all_targets(models):
         for selector in re.findall(r"(pg_stat_database_\w+|pg_database_size_bytes)\{([^}]*)\}", target["expr"]):
             found += 1
             labels = selector[1]
@@ -316,7 +316,7 @@ def test_status_codes_panel(models):
     assert panel["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
     legends = [t["legendFormat"] for t in panel["targets"]]
     assert legends == ["2xx", "4xx", "5xx"]
-    for target, cls in zip(panel["targets"], "245"):
+    for target, cls in zip(panel["targets"], "245", strict=True):
         assert f'status=~"{cls}.."' in target["expr"]
 
 
@@ -368,7 +368,7 @@ def test_json_is_deterministic():
     first = {uid: dashboard_json(m) for uid, m in build_dashboards().items()}
     second = {uid: dashboard_json(m) for uid, m in build_dashboards().items()}
     assert first == second
-    for uid, text in first.items():
+    for _uid, text in first.items():
         assert text.endswith("\n")
         model = json.loads(text)
         assert text == json.dumps(model, sort_keys=True, indent=2) + "\n"

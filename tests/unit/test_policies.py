@@ -10,7 +10,8 @@ unknowns behind a proxy that raises.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from google.protobuf import json_format, struct_pb2
@@ -360,8 +361,9 @@ def test_dev_stack_passes_every_policy():
     inputs with secrets signed (Analyze then strips the marker), `protect` and
     `additionalSecretOutputs` as the only options the analyzer protocol carries.
     """
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     from tests.component.harness import run_program
 
