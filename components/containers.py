@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
+from pydantic.alias_generators import to_camel
 
 from components.types import url_host
 
@@ -29,6 +31,9 @@ class Placement:
     restart_policy: str
     # `<project>-<stack>`: container and volume names stay unique per stack on one host.
     name_prefix: str
+    # The user stored bindAddress, restartPolicy or network as a secret: every container's
+    # inputs that carry them are secrets too.
+    secret: bool = False
 
     def name(self, service: str) -> str:
         return f"{self.name_prefix}-{service}"
@@ -53,17 +58,23 @@ class ContainerSpec:
     pid_mode: str | None = None
     # Block dependants until the healthcheck passes (needs a healthcheck).
     wait: bool = False
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Its service's config key is a secret (`pulumi config set --secret`): so is what it configures.
+    secret: bool = False
 
     @property
     def container_name(self) -> str:
         return self.placement.name(self.service)
 
 
-def pinned_image(resource_name: str, image: str, parent: pulumi.Resource) -> docker.RemoteImage:
+def pinned_image(resource_name: str, image: str, parent: pulumi.Resource, secret: bool = False) -> docker.RemoteImage:
     # keep_locally: removing a stack must not delete an image other stacks on the host use.
-    return docker.RemoteImage(resource_name, name=image, keep_locally=True,
-                              opts=pulumi.ResourceOptions(parent=parent))
+    return docker.RemoteImage(resource_name, name=pulumi.Output.secret(image) if secret else image,
+                              keep_locally=True, opts=pulumi.ResourceOptions(parent=parent))
+
+
+# The inputs of a container that carry config values, made secrets when their key is one.
+CONFIGURED_INPUTS = ("restart", "memory", "networks_advanced", "ports", "envs", "command", "uploads")
 
 
 def service_container(resource_name: str, spec: ContainerSpec, image: docker.RemoteImage,
@@ -76,22 +87,30 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         retries=HEALTHCHECK_RETRIES, start_period=HEALTHCHECK_START_PERIOD)
                    if spec.healthcheck else None)
     placement = spec.placement
+    configured: dict[str, Any] = {
+        "restart": placement.restart_policy,
+        "memory": spec.memory_mb,
+        "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=placement.network)],
+        "ports": [docker.ContainerPortArgs(internal=inside, external=outside, ip=placement.bind_address,
+                                           protocol="tcp")
+                  for inside, outside in spec.ports],
+        "envs": list(spec.envs) if spec.envs else None,
+        "command": list(spec.command) if spec.command is not None else None,
+        "uploads": list(spec.uploads) or None,
+    }
+    secret_outputs = ["envs"] if _has_secret(spec.envs) else []
+    if spec.secret or placement.secret:
+        configured = {key: None if value in (None, []) else pulumi.Output.secret(value)
+                      for key, value in configured.items()}
+        secret_outputs = [to_camel(key) for key, value in configured.items() if value is not None]
     return docker.Container(
         resource_name,
         name=spec.container_name,
         image=image.image_id,
-        restart=placement.restart_policy,
-        memory=spec.memory_mb,
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=placement.network)],
-        ports=[docker.ContainerPortArgs(internal=inside, external=outside, ip=placement.bind_address,
-                                        protocol="tcp")
-               for inside, outside in spec.ports],
-        envs=list(spec.envs) if spec.envs else None,
-        command=list(spec.command) if spec.command is not None else None,
+        **configured,
         healthcheck=healthcheck,
         volumes=list(spec.volumes) or None,
         mounts=list(spec.mounts) or None,
-        uploads=list(spec.uploads) or None,
         pid_mode=spec.pid_mode,
         wait=spec.wait,
         wait_timeout=180 if spec.wait else None,
@@ -99,11 +118,11 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         # Secret env entries make the engine store `envs` as a secret; declaring it lets
         # policy packs (which see no secret markers on inputs) know it too.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),
-                                    additional_secret_outputs=["envs"] if _has_secret(spec.envs) else None),
+                                    additional_secret_outputs=secret_outputs or None),
     )
 
 
-def _has_secret(envs) -> bool:
+def _has_secret(envs: Sequence[pulumi.Input[str]] | None) -> bool:
     return envs is not None and any(not isinstance(entry, str) for entry in envs)
 
 
@@ -124,9 +143,12 @@ def published_server(resource_name: str, parent: pulumi.Resource, *, spec: Conta
     spec.ports = [(port, host_port)]
     spec.volumes = [docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data_path)]
     spec.wait = True
-    return service_container(resource_name, spec, pinned_image(f"{resource_name}-image", spec.image, parent), parent)
+    image = pinned_image(f"{resource_name}-image", spec.image, parent, secret=spec.secret)
+    return service_container(resource_name, spec, image, parent)
 
 
-def published_url(bind_address: str, port: int) -> str:
-    """The http URL of a port published on bind_address (IPv6 in brackets)."""
-    return f"http://{url_host(bind_address)}:{port}"
+def published_url(bind_address: str, port: int, secret: bool = False) -> pulumi.Output[str]:
+    """The http URL of a port published on bind_address (IPv6 in brackets); a secret when
+    the bind address or the port was configured as one."""
+    url = pulumi.Output.from_input(f"http://{url_host(bind_address)}:{port}")
+    return pulumi.Output.secret(url) if secret else url

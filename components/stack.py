@@ -51,9 +51,11 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     """Every component of one environment; `dashboards` maps uid -> dashboard JSON text."""
     prefix = f"{project}-{stack}"
     network = StackNetwork("network", StackNetworkArgs(name=cfg.network or f"{prefix}-net",
-                                                       existing=cfg.network is not None))
+                                                       existing=cfg.network is not None,
+                                                       secret=cfg.is_secret("network")))
     placement = Placement(network=network.name, bind_address=cfg.bind_address,
-                          restart_policy=cfg.restart_policy, name_prefix=prefix)
+                          restart_policy=cfg.restart_policy, name_prefix=prefix,
+                          secret=cfg.is_secret("bindAddress", "restartPolicy", "network"))
     # What each exporter row may read besides its settings: the stack's credentials.
     credentials: dict[str, pulumi.Input[str] | None] = {
         "postgresDsn": _secret(cfg.postgres_dsn), "redisPassword": _secret(cfg.redis_password)}
@@ -69,10 +71,11 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         inputs = {**credentials, **{key: getattr(demo, attribute) for key, attribute in exporter.row.demo.items()
                                     if demo is not None}}
         exporters[exporter.name] = Exporter(exporter.row.service, ExporterArgs(
-            config=exporter, placement=placement, inputs=inputs))
+            config=exporter, placement=placement, inputs=inputs, secret=cfg.is_secret("exporters")))
 
     grafana = GrafanaServer("grafana", GrafanaServerArgs(
-        config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement))
+        config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement,
+        secret=cfg.is_secret("grafana")))
 
     targets = {
         "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
@@ -84,7 +87,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     outputs: dict[str, Any] = {}
     if cfg.alertmanager.enabled:
         alertmanager = Alertmanager("alertmanager", AlertmanagerArgs(
-            config=cfg.alertmanager, placement=placement))
+            config=cfg.alertmanager, placement=placement, secret=cfg.is_secret("alertmanager")))
         alertmanager_targets = [alertmanager.target]
         outputs["alertmanagerUrl"] = alertmanager.url
 
@@ -94,12 +97,14 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[f"{RULES_DIR}/*.yml"],
         alertmanager_targets=alertmanager_targets)
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
-        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement))
+        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
+        secret=cfg.is_secret("prometheus", "targets")))
 
     # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.
     loopback = "::1" if parse_ip(cfg.bind_address).version == 6 else "127.0.0.1"
     content = GrafanaContent("grafana-content", GrafanaContentArgs(
-        grafana_url=published_url(loopback, cfg.grafana.port) if is_all_interfaces(cfg.bind_address) else grafana.url,
+        grafana_url=published_url(loopback, cfg.grafana.port, cfg.is_secret("grafana"))
+        if is_all_interfaces(cfg.bind_address) else grafana.url,
         admin_user=grafana.admin_user,
         admin_password=grafana.admin_password,
         prometheus_url=prometheus.internal_url,
@@ -107,6 +112,8 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         prometheus_version=image_version(p.image),
         root_url=cfg.grafana.public_url,
         dashboards=dashboards,
+        secret_settings=cfg.is_secret("prometheus"),
+        secret_urls=cfg.is_secret("grafana", "bindAddress"),
         depends_on=[grafana.container, prometheus.container],
     ))
 

@@ -19,6 +19,8 @@ PORT = 9093
 class AlertmanagerArgs:
     config: AlertmanagerConfig
     placement: Placement
+    # Its config key was stored as a secret: what it configures stays one.
+    secret: bool = False
 
 
 class Alertmanager(pulumi.ComponentResource):
@@ -36,6 +38,7 @@ class Alertmanager(pulumi.ComponentResource):
             image=cfg.image,
             memory_mb=cfg.memory_mb,
             placement=args.placement,
+            secret=args.secret,
             command=[f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager"],
             # prom/alertmanager is busybox-based: wget, no curl.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
@@ -44,5 +47,5 @@ class Alertmanager(pulumi.ComponentResource):
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/alertmanager")
         self.target = f"{spec.container_name}:{PORT}"
-        self.url = pulumi.Output.from_input(published_url(args.placement.bind_address, cfg.port))
+        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
         self.register_outputs({"url": self.url, "target": self.target})

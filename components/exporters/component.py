@@ -20,6 +20,8 @@ class ExporterArgs:
     # Values of the row's inputs: its settings (plain) and credentials (secret Outputs),
     # demo mode's values already in place.
     inputs: Mapping[str, pulumi.Input[str] | None] = field(default_factory=dict)
+    # Its config key was stored as a secret: what it configures stays one.
+    secret: bool = False
 
 
 def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pulumi.Input[str]]:
@@ -49,6 +51,7 @@ class Exporter(pulumi.ComponentResource):
             image=args.config.image,
             memory_mb=args.config.memory_mb,
             placement=args.placement,
+            secret=args.secret,
             envs=exporter_envs(args.config, inputs) or None,
             command=row.args(inputs),
             healthcheck=row.healthcheck,
@@ -57,7 +60,7 @@ class Exporter(pulumi.ComponentResource):
             if row.host_root else (),
             pid_mode="host" if row.host_root else None,
         )
-        image = pinned_image(f"{resource_name}-image", args.config.image, self)
+        image = pinned_image(f"{resource_name}-image", args.config.image, self, secret=args.secret)
         self.container = service_container(resource_name, spec, image, self)
         self.target = f"{spec.container_name}:{row.port}"
         self.register_outputs({"target": self.target})

@@ -30,6 +30,9 @@ class GrafanaContentArgs:
     root_url: str
     # uid -> dashboard JSON text (the dashboards package renders it; __main__ passes it in).
     dashboards: Mapping[str, str]
+    # Keys stored as secrets reach the data source settings (prometheus) or the URLs (grafana, bindAddress).
+    secret_settings: bool = False
+    secret_urls: bool = False
     # The Grafana container (healthy before the provider is used) and Prometheus container.
     depends_on: Sequence[pulumi.Resource] = ()
 
@@ -60,7 +63,8 @@ class GrafanaContent(pulumi.ComponentResource):
             url=args.prometheus_url,
             access_mode="proxy",
             is_default=True,
-            json_data_encoded=json.dumps(json_data, sort_keys=True),
+            json_data_encoded=pulumi.Output.secret(json.dumps(json_data, sort_keys=True))
+            if args.secret_settings else json.dumps(json_data, sort_keys=True),
             opts=on_grafana,
         )
         self.folder = grafana.oss.Folder(f"{resource_name}-folder", title=FOLDER_TITLE, uid=FOLDER_UID,
@@ -76,5 +80,6 @@ class GrafanaContent(pulumi.ComponentResource):
                 overwrite=True,
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.data_source]),
             )
-            self.dashboard_urls[uid] = pulumi.Output.from_input(f"{base}/d/{uid}")
+            url = pulumi.Output.from_input(f"{base}/d/{uid}")
+            self.dashboard_urls[uid] = pulumi.Output.secret(url) if args.secret_urls else url
         self.register_outputs({"dashboard_urls": self.dashboard_urls})

@@ -33,6 +33,8 @@ class GrafanaServerArgs:
     # The configured password as a secret Output, or None to generate one.
     admin_password: pulumi.Input[str] | None
     placement: Placement
+    # Its config key was stored as a secret: what it configures stays one.
+    secret: bool = False
 
 
 class GrafanaServer(pulumi.ComponentResource):
@@ -54,7 +56,8 @@ class GrafanaServer(pulumi.ComponentResource):
         else:
             password = args.admin_password
         self.admin_password = pulumi.Output.secret(password)
-        self.admin_user = pulumi.Output.from_input(cfg.admin_user)
+        user = pulumi.Output.from_input(cfg.admin_user)
+        self.admin_user = pulumi.Output.secret(user) if args.secret else user
 
         env = {**LOCKDOWN_ENV, "GF_SECURITY_ADMIN_USER": cfg.admin_user, "GF_SERVER_ROOT_URL": cfg.public_url,
                # Served over https (behind a proxy): session cookies only travel over https.
@@ -69,13 +72,14 @@ class GrafanaServer(pulumi.ComponentResource):
             image=cfg.image,
             memory_mb=cfg.memory_mb,
             placement=args.placement,
+            secret=args.secret,
             envs=envs,
             # grafana/grafana ships curl.
             healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],
         )
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/var/lib/grafana")
-        self.url = pulumi.Output.from_input(published_url(args.placement.bind_address, cfg.port))
+        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
         self.target = f"{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "admin_user": self.admin_user,
                                "admin_password": self.admin_password})

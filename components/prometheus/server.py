@@ -22,6 +22,8 @@ class PrometheusServerArgs:
     prometheus_yml: str
     rule_files: Mapping[str, str]
     placement: Placement
+    # Its config key was stored as a secret: what it configures stays one.
+    secret: bool = False
 
 
 class PrometheusServer(pulumi.ComponentResource):
@@ -41,6 +43,7 @@ class PrometheusServer(pulumi.ComponentResource):
             image=cfg.image,
             memory_mb=cfg.memory_mb,
             placement=args.placement,
+            secret=args.secret,
             command=[
                 f"--config.file={CONFIG_PATH}",
                 "--storage.tsdb.path=/prometheus",
@@ -54,6 +57,6 @@ class PrometheusServer(pulumi.ComponentResource):
         )
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/prometheus")
-        self.url = pulumi.Output.from_input(published_url(args.placement.bind_address, cfg.port))
+        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
         self.internal_url = f"http://{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "container": self.container.name})

@@ -83,7 +83,10 @@ def fake_state(type_token: str, name: str, inputs: dict) -> dict:
     state = dict(inputs)
     if type_token == "docker:index/remoteImage:RemoteImage":
         state["imageId"] = f"sha256:{digest}"
-        state["repoDigest"] = f"{inputs.get('name', '').split(':')[0]}@sha256:{digest}"
+        name = inputs.get("name", "")
+        if isinstance(name, dict):  # a secret image name arrives in the engine's wire form
+            name = name.get("value", "")
+        state["repoDigest"] = f"{name.split(':')[0]}@sha256:{digest}"
     elif type_token == "random:index/randomPassword:RandomPassword":
         state["result"] = f"generated-{digest[:24]}"
         state["bcryptHash"] = f"$2a$10${digest[:53]}"

@@ -36,23 +36,37 @@ def test_off_by_default():
 
 
 def test_container_with_secret_rendered_config(enabled):
+    # `alertmanager` is stored as a secret (as `pulumi config set --secret --path` of a receiver
+    # does), so everything it configures is a secret input; the rendered file always is.
     container = containers(enabled)["alertmanager"]
-    assert image_of(enabled, container) == "prom/alertmanager:v0.28.1"
-    assert container.inputs["ports"] == [{"internal": 9093, "external": 9094, "ip": "127.0.0.1", "protocol": "tcp"}]
-    assert container.inputs["uploads"] == [{
+    assert image_of(enabled, container) == SecretValue("prom/alertmanager:v0.28.1")
+    assert container.inputs["ports"] == SecretValue(
+        [{"internal": 9093, "external": 9094, "ip": "127.0.0.1", "protocol": "tcp"}])
+    assert container.inputs["uploads"] == SecretValue([{
         "file": "/etc/alertmanager/alertmanager.yml",
-        "content": SecretValue(render_alertmanager_config(AlertmanagerConfig.model_validate(
-            {"enabled": True, "receivers": RECEIVERS, "groupWait": "10s"}))),
-    }]
-    assert container.inputs["command"] == ["--config.file=/etc/alertmanager/alertmanager.yml",
-                                           "--storage.path=/alertmanager"]
+        "content": render_alertmanager_config(AlertmanagerConfig.model_validate(
+            {"enabled": True, "receivers": RECEIVERS, "groupWait": "10s"})),
+    }])
+    assert container.inputs["command"] == SecretValue(["--config.file=/etc/alertmanager/alertmanager.yml",
+                                                       "--storage.path=/alertmanager"])
     assert container.inputs["healthcheck"]["tests"] == [
         "CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/ready"]
-    assert container.inputs["restart"] == "unless-stopped" and container.inputs["memory"] == 256
+    assert container.inputs["restart"] == SecretValue("unless-stopped")
+    assert container.inputs["memory"] == SecretValue(256)
+    assert set(container.options["additionalSecretOutputs"]) == {
+        "restart", "memory", "networksAdvanced", "ports", "command", "uploads"}
     volume = next(v for v in enabled.of_type(VOLUME) if v.name == "alertmanager-data")
     assert volume.inputs["name"] == "monitoring-dev-alertmanager-data"
     assert volume.options["retainOnDelete"] is True and volume.options["protect"] is True
-    assert enabled.outputs["alertmanagerUrl"] == ("http://127.0.0.1:9094", False)
+    assert enabled.outputs["alertmanagerUrl"] == ("http://127.0.0.1:9094", True)
+
+
+def test_rendered_config_is_secret_even_when_the_key_is_not():
+    program = run_program({"demo": True, "alertmanager": {"enabled": True, "receivers": RECEIVERS}})
+    container = containers(program)["alertmanager"]
+    (upload,) = container.inputs["uploads"]
+    assert isinstance(upload["content"], SecretValue)
+    assert container.inputs["restart"] == "unless-stopped"
 
 
 def test_prometheus_sends_alerts_to_it(enabled):

@@ -349,3 +349,48 @@ def test_bad_config_registers_no_resource(config, key):
         run_program(full, [k for k in full if k in PROD_SECRETS], program=program)
     assert f"monitoring:{key}:" in str(failure.value)
     assert program.resources == []
+
+
+# Every key with a value no default has, so each can be looked for in what the program registers.
+EVERY_KEY = {
+    "bindAddress": "10.77.66.55", "network": "platform-net-marker", "restartPolicy": "on-failure",
+    "grafana": {"port": 3777, "image": "grafana/grafana:12.1.7", "adminUser": "admin-marker",
+                "rootUrl": "https://grafana-marker.example.com/", "plugins": ["plugin-marker@1.2.3"],
+                "memoryMb": 777},
+    "grafanaAdminPassword": PASSWORD,
+    "prometheus": {"port": 9777, "image": "prom/prometheus:v3.7.7", "retention": "77d",
+                   "scrapeInterval": "17s", "evaluationInterval": "27s", "scrapeTimeout": "7s"},
+    "exporters": {"redis": {"address": "redis://redis-marker:6379"},
+                  "nginx": {"scrapeUri": "http://nginx-marker:8080/stub_status"},
+                  "celery": {"brokerUrl": "amqp://broker-marker:5672//"}},
+    "postgresDsn": DSN, "redisPassword": REDIS_PASSWORD,
+    "targets": {"django": ["django-marker:8000"]},
+    "alertmanager": {"enabled": True, "port": 9778, "image": "prom/alertmanager:v0.28.7",
+                     "receivers": [{"name": "receiver-marker", "type": "webhook", "url": "http://hook-marker:9/"}]},
+}
+MARKERS = ["10.77.66.55", "platform-net-marker", "on-failure", "3777", "12.1.7", "admin-marker", "grafana-marker",
+           "plugin-marker", "9777", "v3.7.7", "77d", "17s", "27s", "redis-marker", "nginx-marker", "broker-marker",
+           "django-marker", "9778", "v0.28.7", "receiver-marker", "hook-marker", PASSWORD, "pg-secret-pass",
+           REDIS_PASSWORD]
+
+
+def test_every_key_stored_as_a_secret_stays_one_wherever_it_goes():
+    # `pulumi config set --secret` on any key: the engine says so, and no value of it may reach
+    # state or a preview in plaintext, nor an output unmarked.
+    program = run_program(EVERY_KEY, list(EVERY_KEY))
+    assert_no_plaintext(program, MARKERS)
+    memories = {c.name: c.inputs["memory"] for c in program.of_type(CONTAINER)}
+    assert memories["grafana"] == SecretValue(777)
+    for name, (value, is_secret) in program.outputs.items():
+        shown = str(value)
+        assert is_secret or not any(marker in shown for marker in MARKERS), name
+
+
+def test_the_same_config_without_secret_keys_shows_its_values():
+    # The check above is not vacuous: unmarked, the values are right there.
+    program = run_program(EVERY_KEY, ["grafanaAdminPassword", "postgresDsn", "redisPassword"])
+    texts = [t for r in program.resources for t in _plaintext_strings(r.inputs)]
+    for marker in ("10.77.66.55", "on-failure", "admin-marker", "grafana-marker", "77d", "redis-marker",
+                   "nginx-marker", "django-marker", "v3.7.7"):
+        assert any(marker in text for text in texts), marker
+    assert program.outputs["grafanaUrl"] == ("http://10.77.66.55:3777", False)
