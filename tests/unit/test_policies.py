@@ -143,8 +143,10 @@ def test_no_wildcard_bind_accepts_specific_addresses(ip):
     assert violations("no-wildcard-bind", analyze_args(CONTAINER, container(ports=[_port(ip)]))) == []
 
 
-@pytest.mark.parametrize("ip", ["0.0.0.0", "::", "", None])
+@pytest.mark.parametrize("ip", ["0.0.0.0", "::", "", None, "::0", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "[::]",
+                                "0000::", " 0.0.0.0 "])
 def test_no_wildcard_bind_rejects_all_interfaces_and_docker_default(ip):
+    # Every spelling of "all interfaces" is parsed as one, not compared as text.
     found = violations("no-wildcard-bind", analyze_args(CONTAINER, container(ports=[_port("127.0.0.1"), _port(ip)])))
     assert len(found) == 1 and "3000" in found[0]
 
@@ -390,3 +392,30 @@ def test_dev_stack_passes_every_policy():
             findings.append(f"{policy_name} ({analyzer_pb2.EnforcementLevel.Name(level)}): "
                             f"{message.splitlines()[-1]}")
     assert findings == [], "\n".join(findings)
+
+
+@pytest.mark.parametrize("reference", [
+    "prom/prometheus:v3.7.3", "prom/prometheus", "prom/prometheus:latest", "grafana/grafana:main",
+    "grafana/grafana:Stable", "registry.local:5000/grafana/grafana:12.2.0", "prom/prometheus@sha256:" + "a" * 64,
+    "prom/prometheus@sha256:" + "A" * 64, "prom/prometheus:v3.7.3\n", "Prom/prometheus:v3.7.3",
+    "prom/prometheus:" + "1" * 129, "prom//prometheus:v1", "localhost/prometheus:v1",
+])
+def test_pinned_images_agrees_with_the_config_model(reference):
+    # One ImageRef type: what the config accepts at program start, the policy accepts at preview.
+    from components.config import ConfigError, load_config
+
+    try:
+        load_config({"demo": True, "prometheus": {"image": reference}})
+        accepted = True
+    except ConfigError:
+        accepted = False
+    found = violations("pinned-images", analyze_args(REMOTE_IMAGE, {"name": reference}, name="prometheus-image"))
+    assert (found == []) == accepted, found
+
+
+def test_shellless_exporters_come_from_the_exporter_table():
+    from components.exporters.table import EXPORTERS
+
+    for row in EXPORTERS:
+        args = analyze_args(CONTAINER, container(image=row.image, healthcheck=None), name=row.service)
+        assert (violations("container-healthcheck", args) == []) == (row.healthcheck is None), row.name
