@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_docker as docker
@@ -65,6 +65,29 @@ class ContainerSpec:
     @property
     def container_name(self) -> str:
         return self.placement.name(self.service)
+
+
+@dataclass(kw_only=True)
+class ServiceArgs:
+    """What every service component's Args share: where it runs, and whether its config key
+    was stored as a secret (then what it configures stays one)."""
+
+    placement: Placement
+    secret: bool = False
+
+
+class ServiceConfig(Protocol):
+    @property
+    def image(self) -> str: ...
+
+    @property
+    def memory_mb(self) -> int: ...
+
+
+def service_spec(service: str, config: ServiceConfig, args: ServiceArgs, **fields: Any) -> ContainerSpec:
+    """The ContainerSpec of a configured service: its image and memory from its config."""
+    return ContainerSpec(service=service, image=config.image, memory_mb=config.memory_mb,
+                         placement=args.placement, secret=args.secret, **fields)
 
 
 def pinned_image(resource_name: str, image: str, parent: pulumi.Resource, secret: bool = False) -> docker.RemoteImage:

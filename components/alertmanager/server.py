@@ -9,18 +9,15 @@ import pulumi_docker as docker
 
 from components.alertmanager.config import render_alertmanager_config
 from components.config import AlertmanagerConfig
-from components.containers import ContainerSpec, Placement, published_server, published_url
+from components.containers import ServiceArgs, published_server, published_url, service_spec
 
 CONFIG_PATH = "/etc/alertmanager/alertmanager.yml"
 PORT = 9093
 
 
-@dataclass
-class AlertmanagerArgs:
+@dataclass(kw_only=True)
+class AlertmanagerArgs(ServiceArgs):
     config: AlertmanagerConfig
-    placement: Placement
-    # Its config key was stored as a secret: what it configures stays one.
-    secret: bool = False
 
 
 class Alertmanager(pulumi.ComponentResource):
@@ -33,12 +30,8 @@ class Alertmanager(pulumi.ComponentResource):
         cfg = args.config
         # Receivers carry webhook URLs, SMTP passwords and Slack URLs: the whole file is a secret.
         rendered = pulumi.Output.secret(render_alertmanager_config(cfg))
-        spec = ContainerSpec(
-            service="alertmanager",
-            image=cfg.image,
-            memory_mb=cfg.memory_mb,
-            placement=args.placement,
-            secret=args.secret,
+        spec = service_spec(
+            "alertmanager", cfg, args,
             command=[f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager"],
             # prom/alertmanager is busybox-based: wget, no curl.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],

@@ -9,19 +9,16 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from components.containers import ContainerSpec, Placement, pinned_image, service_container
+from components.containers import ServiceArgs, pinned_image, service_container, service_spec
 from components.exporters.table import ExporterConfig
 
 
-@dataclass
-class ExporterArgs:
+@dataclass(kw_only=True)
+class ExporterArgs(ServiceArgs):
     config: ExporterConfig
-    placement: Placement
     # Values of the row's inputs: its settings (plain) and credentials (secret Outputs),
     # demo mode's values already in place.
     inputs: Mapping[str, pulumi.Input[str] | None] = field(default_factory=dict)
-    # Its config key was stored as a secret: what it configures stays one.
-    secret: bool = False
 
 
 def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pulumi.Input[str]]:
@@ -46,12 +43,8 @@ class Exporter(pulumi.ComponentResource):
         super().__init__("monitoring:index:Exporter", resource_name, None, opts)
         row = args.config.row
         inputs = {**args.config.settings, **args.inputs}
-        spec = ContainerSpec(
-            service=row.service,
-            image=args.config.image,
-            memory_mb=args.config.memory_mb,
-            placement=args.placement,
-            secret=args.secret,
+        spec = service_spec(
+            row.service, args.config, args,
             envs=exporter_envs(args.config, inputs) or None,
             command=row.args(inputs),
             healthcheck=row.healthcheck,

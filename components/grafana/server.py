@@ -9,7 +9,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import GrafanaConfig
-from components.containers import ContainerSpec, Placement, published_server, published_url
+from components.containers import ServiceArgs, published_server, published_url, service_spec
 
 PORT = 3000
 
@@ -27,14 +27,11 @@ LOCKDOWN_ENV = {
 }
 
 
-@dataclass
-class GrafanaServerArgs:
+@dataclass(kw_only=True)
+class GrafanaServerArgs(ServiceArgs):
     config: GrafanaConfig
     # The configured password as a secret Output, or None to generate one.
     admin_password: pulumi.Input[str] | None
-    placement: Placement
-    # Its config key was stored as a secret: what it configures stays one.
-    secret: bool = False
 
 
 class GrafanaServer(pulumi.ComponentResource):
@@ -67,12 +64,8 @@ class GrafanaServer(pulumi.ComponentResource):
         envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(env.items())]
         envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
 
-        spec = ContainerSpec(
-            service="grafana",
-            image=cfg.image,
-            memory_mb=cfg.memory_mb,
-            placement=args.placement,
-            secret=args.secret,
+        spec = service_spec(
+            "grafana", cfg, args,
             envs=envs,
             # grafana/grafana ships curl.
             healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],

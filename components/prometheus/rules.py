@@ -9,6 +9,7 @@ how the end-to-end alert test gets fast alerts through configuration instead of 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,6 +22,15 @@ RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
 def rule_file_paths() -> list[Path]:
     """The rule files (`rules/*.yml`, not the tests in `rules/tests/`), sorted by name."""
     return sorted(p for p in RULES_DIR.glob("*.yml") if p.is_file())
+
+
+def rule_entries(kind: str) -> list[dict[str, Any]]:
+    """Every rule of every rule file that has `kind` (`alert` or `record`), in file order."""
+    found: list[dict[str, Any]] = []
+    for path in rule_file_paths():
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            found += [rule for rule in group["rules"] if kind in rule]
+    return found
 
 
 def load_rule_files(for_override: str | None = None) -> dict[str, str]:

@@ -9,21 +9,18 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import PrometheusConfig
-from components.containers import ContainerSpec, Placement, published_server, published_url
+from components.containers import ServiceArgs, published_server, published_url, service_spec
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"
 PORT = 9090
 
 
-@dataclass
-class PrometheusServerArgs:
+@dataclass(kw_only=True)
+class PrometheusServerArgs(ServiceArgs):
     config: PrometheusConfig
     prometheus_yml: str
     rule_files: Mapping[str, str]
-    placement: Placement
-    # Its config key was stored as a secret: what it configures stays one.
-    secret: bool = False
 
 
 class PrometheusServer(pulumi.ComponentResource):
@@ -38,12 +35,8 @@ class PrometheusServer(pulumi.ComponentResource):
         uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
         uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
                     for name, text in sorted(args.rule_files.items())]
-        spec = ContainerSpec(
-            service="prometheus",
-            image=cfg.image,
-            memory_mb=cfg.memory_mb,
-            placement=args.placement,
-            secret=args.secret,
+        spec = service_spec(
+            "prometheus", cfg, args,
             command=[
                 f"--config.file={CONFIG_PATH}",
                 "--storage.tsdb.path=/prometheus",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.prometheus.rules import RULES_DIR, load_rule_files, rule_file_paths
+from components.prometheus.rules import RULES_DIR, load_rule_files, rule_entries, rule_file_paths
 from components.types import duration_ms
 from tests.tools import require_tool
 
@@ -20,16 +20,8 @@ TEST_FILES = sorted((RULES_DIR / "tests").glob("*.yml"))
 def _promtool() -> str:
     return require_tool("promtool", "prometheus")
 
-def _rules(kind: str) -> list[dict]:
-    found = []
-    for path in RULE_FILES:
-        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
-            found += [rule for rule in group["rules"] if kind in rule]
-    return found
-
-
-ALERTS = _rules("alert")
-RECORDS = _rules("record")
+ALERTS = rule_entries("alert")
+RECORDS = rule_entries("record")
 
 
 def test_rule_files_present():

@@ -14,10 +14,9 @@ import math
 import re
 
 import pytest
-import yaml
 
 from components import thresholds as th
-from components.prometheus.rules import rule_file_paths
+from components.prometheus.rules import rule_entries, rule_file_paths
 from components.thresholds import RULE_WINDOW, THRESHOLDS, Threshold, steps
 from components.types import duration_ms
 from dashboards import build_dashboards
@@ -27,16 +26,8 @@ from dashboards import build_dashboards
 RULE_FILES = rule_file_paths()
 
 
-def _rules(kind: str) -> list[dict]:
-    found = []
-    for path in RULE_FILES:
-        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
-            found += [rule for rule in group["rules"] if kind in rule]
-    return found
-
-
-ALERTS = _rules("alert")
-RECORDS = _rules("record")
+ALERTS = rule_entries("alert")
+RECORDS = rule_entries("record")
 RECORDED = {rule["record"] for rule in RECORDS}
 
 # Module attribute name -> Threshold: the names make readable test ids and error messages.
