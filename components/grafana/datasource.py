@@ -1,9 +1,11 @@
-"""Grafana settings shared by the Pulumi program and the dashboards package.
+"""Grafana's Prometheus data source: its uid (the dashboards reference it) and settings.
 
 Pure Python: no pulumi import, so the dashboards and their unit tests can use it.
 """
 
 from __future__ import annotations
+
+from components.types import NotAllowed, duration_ms
 
 # The provisioned Prometheus data source. Dashboards reference it by this uid
 # (through their `datasource` variable), never by a `${DS_PROMETHEUS}` placeholder.
@@ -26,8 +28,10 @@ def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -
       server has; `cacheLevel` and `incrementalQuerying` cut repeated work on
       auto-refresh.
     """
-    if not isinstance(scrape_interval, str) or not scrape_interval.strip():
-        raise ValueError("scrape_interval must be a non-empty duration string such as '15s'")
+    try:
+        duration_ms(scrape_interval)
+    except NotAllowed as problem:
+        raise ValueError(f"scrape_interval: {scrape_interval!r} is not allowed: {problem}") from None
     if not isinstance(prometheus_version, str) or not prometheus_version.strip():
         raise ValueError("prometheus_version must be a non-empty version string such as '3.7.3'")
     return {

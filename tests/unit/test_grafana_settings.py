@@ -1,4 +1,4 @@
-"""Unit tests for components/grafana_settings.py (pure, no pulumi)."""
+"""Unit tests for components/grafana/datasource.py (pure, no pulumi)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from components.grafana.datasource import (
-    DATASOURCE_NAME,
-    DATASOURCE_TYPE,
-    DATASOURCE_UID,
-    render_datasource_json_data,
-)
+from components.grafana.datasource import render_datasource_json_data
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_datasource_constants():
-    assert DATASOURCE_UID == "prometheus"
-    assert DATASOURCE_TYPE == "prometheus"
-    assert DATASOURCE_NAME == "Prometheus"
 
 
 def test_json_data_exact():
@@ -57,7 +46,8 @@ def test_returns_a_fresh_dict_each_call():
 
 @pytest.mark.parametrize(
     ("scrape_interval", "version"),
-    [("", "3.7.3"), ("   ", "3.7.3"), ("15s", ""), (None, "3.7.3"), ("15s", None)],
+    [("", "3.7.3"), ("   ", "3.7.3"), ("15s", ""), (None, "3.7.3"), ("15s", None), ("15 seconds", "3.7.3"),
+     ("15s\n", "3.7.3")],
 )
 def test_rejects_empty_values(scrape_interval, version):
     with pytest.raises(ValueError):
