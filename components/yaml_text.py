@@ -13,7 +13,14 @@ class _BlockDumper(yaml.SafeDumper):
     """SafeDumper that writes multi-line strings as `|` blocks."""
 
 
+# Line breaks that YAML readers fold into spaces when written raw (NEL, LS, PS): quoted, they are
+# escaped (\N, \L, \P) and read back as written.
+_UNICODE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(mark in value for mark in _UNICODE_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
 
 
