@@ -24,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from components.types import duration_ms, format_duration  # noqa: E402
 from tests.integration import services  # noqa: E402
 from tests.integration.panels import dashboard_queries, evaluate, wait_for_data  # noqa: E402
 from tests.integration.workload import BackgroundWorkload, run_rounds  # noqa: E402
@@ -48,7 +49,7 @@ def main(argv: list[str]) -> int:
         return 2
     range_s = services.parse_duration(args.range)
     step_s = services.parse_duration(args.step)
-    scrape_timeout = f"{max(services.parse_duration(args.scrape_interval) / 2, 0.5):g}s"
+    scrape_timeout = format_duration(max(duration_ms(args.scrape_interval) // 2, 500))
     queries = dashboard_queries()
 
     t0 = time.monotonic()

@@ -719,24 +719,10 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
 
 
 def parse_duration(text: str) -> float:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    total, number = 0.0, ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            number += ch
-            i += 1
-            continue
-        unit = "ms" if text.startswith("ms", i) else ch
-        if unit not in units or not number:
-            raise ValueError(f"bad duration {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        i += len(unit)
-    if number:
-        raise ValueError(f"bad duration {text!r}: missing unit")
-    return total
+    """Seconds in a Prometheus duration, parsed by the stack's own Duration type."""
+    from components.types import duration_ms
+
+    return duration_ms(text) / 1000
 
 
 def wait_for_targets_up(prom: Prometheus, *, timeout: float = 30) -> list[dict]:
