@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from components.demo.workload import DEMO_DIR, IMAGES, demo_app_tag
+from components.types import parse_image
 from tests.component.harness import ROOT, Program, SecretValue, run_program
 from tests.component.test_stack import IMAGE, assert_no_plaintext, containers, env_of
 
@@ -38,6 +39,8 @@ def test_demo_registers_the_whole_workload(demo):
         assert found[name].inputs["networksAdvanced"][0]["name"] == "monitoring-dev-net"
     pinned = {r.inputs["name"] for r in demo.of_type(IMAGE)}
     assert set(IMAGES.values()) <= pinned
+    for image in IMAGES.values():
+        parse_image(image)  # the config model's own ImageRef: pinned to one build
 
 
 def test_exporters_and_targets_point_at_the_demo_services(demo):
