@@ -121,7 +121,10 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         "command": list(spec.command) if spec.command is not None else None,
         "uploads": list(spec.uploads) or None,
     }
+    # Secret inputs are declared too: policy packs see no secret markers on inputs.
     secret_outputs = ["envs"] if _has_secret(spec.envs) else []
+    if any(not isinstance(pulumi.get(upload, "content"), str) for upload in spec.uploads):
+        secret_outputs.append("uploads")
     if spec.secret or placement.secret:
         configured = {key: None if value in (None, []) else pulumi.Output.secret(value)
                       for key, value in configured.items()}

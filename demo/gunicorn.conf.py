@@ -14,6 +14,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn 25.1+ opens a control socket under $HOME at every start; the app's user has no home
+# (an error line at each start) and nothing here uses `gunicornc`.
+control_socket_disable = True
 
 _multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 

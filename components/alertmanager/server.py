@@ -32,7 +32,8 @@ class Alertmanager(pulumi.ComponentResource):
         rendered = pulumi.Output.secret(render_alertmanager_config(cfg))
         spec = service_spec(
             "alertmanager", cfg, args,
-            command=[f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager"],
+            # One instance: clustering off (on by default, it exits without a private address).
+            command=[f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager", "--cluster.listen-address="],
             # prom/alertmanager is busybox-based: wget, no curl.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
             uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=rendered)],

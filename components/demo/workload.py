@@ -16,6 +16,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.containers import ContainerSpec, Placement, pinned_image, service_container
+from components.demo import redis as redis_conf
 from components.demo.nginx import STUB_STATUS_PATH, render_nginx_site
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -82,15 +83,21 @@ class DemoWorkload(pulumi.ComponentResource):
         postgres = service_container(f"{resource_name}-postgres", spec(
             "postgres", image=IMAGES["postgres"],
             envs=[f"POSTGRES_DB={DATABASE}", f"POSTGRES_USER={DB_USER}", secret_env("POSTGRES_PASSWORD", db_password)],
-            healthcheck=["pg_isready", "-U", DB_USER, "-d", DATABASE], wait=True,
+            # Over TCP: during first init the image runs a socket-only server that would pass.
+            healthcheck=["pg_isready", "-h", "127.0.0.1", "-U", DB_USER, "-d", DATABASE], wait=True,
         ), pinned_image(f"{resource_name}-postgres-image", IMAGES["postgres"], self), self)
 
+        # `redis-server` as the first argument: the image's entrypoint drops to the redis user
+        # (`sh -c` would run Redis as root). The password is in the uploaded redis.conf and in
+        # REDISCLI_AUTH for the healthcheck, never on a command line the host's `ps` shows.
         redis = service_container(f"{resource_name}-redis", spec(
             "redis", image=IMAGES["redis"],
-            envs=[secret_env("REDIS_PASSWORD", redis_password)],
-            # The password stays out of the container's command line and inspect output.
-            command=["sh", "-c", 'exec redis-server --requirepass "$REDIS_PASSWORD"'],
-            healthcheck=["sh", "-c", 'redis-cli --no-auth-warning -a "$REDIS_PASSWORD" ping | grep -q PONG'],
+            envs=[secret_env("REDISCLI_AUTH", redis_password)],
+            command=["redis-server", redis_conf.CONFIG_PATH],
+            uploads=[docker.ContainerUploadArgs(
+                file=redis_conf.CONFIG_PATH,
+                content=pulumi.Output.secret(redis_password.apply(redis_conf.render_redis_conf)))],
+            healthcheck=list(redis_conf.HEALTHCHECK),
             wait=True,
         ), pinned_image(f"{resource_name}-redis-image", IMAGES["redis"], self), self)
 

@@ -48,8 +48,9 @@ class Exporter(pulumi.ComponentResource):
             envs=exporter_envs(args.config, inputs) or None,
             command=row.args(inputs),
             healthcheck=row.healthcheck,
-            mounts=[docker.ContainerMountArgs(target="/host", source="/", type="bind", read_only=True,
-                                              bind_options=docker.ContainerMountBindOptionsArgs(propagation="rslave"))]
+            # A plain read-only bind: `rslave` propagation fails where / is a private mount
+            # (WSL2, Docker Desktop, some NAS), and node_exporter does not need new mounts live.
+            mounts=[docker.ContainerMountArgs(target="/host", source="/", type="bind", read_only=True)]
             if row.host_root else (),
             pid_mode="host" if row.host_root else None,
         )

@@ -41,8 +41,7 @@ class PrometheusServer(pulumi.ComponentResource):
                 f"--config.file={CONFIG_PATH}",
                 "--storage.tsdb.path=/prometheus",
                 f"--storage.tsdb.retention.time={cfg.retention}",
-                "--web.console.libraries=/usr/share/prometheus/console_libraries",
-                "--web.console.templates=/usr/share/prometheus/consoles",
+                # Prometheus 3 no longer ships console templates: no --web.console.* flags.
             ],
             # prom/prometheus is busybox-based: wget is there, curl is not.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],

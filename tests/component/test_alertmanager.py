@@ -47,8 +47,9 @@ def test_container_with_secret_rendered_config(enabled):
         "content": render_alertmanager_config(AlertmanagerConfig.model_validate(
             {"enabled": True, "receivers": RECEIVERS, "groupWait": "10s"})),
     }])
+    # Clustering off: a single instance, which would otherwise exit without a private address.
     assert container.inputs["command"] == SecretValue(["--config.file=/etc/alertmanager/alertmanager.yml",
-                                                       "--storage.path=/alertmanager"])
+                                                       "--storage.path=/alertmanager", "--cluster.listen-address="])
     assert container.inputs["healthcheck"]["tests"] == [
         "CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/ready"]
     assert container.inputs["restart"] == SecretValue("unless-stopped")

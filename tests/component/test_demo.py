@@ -110,3 +110,23 @@ def test_demo_off_creates_none_of_it():
     found = containers(program)
     assert env_of(found["redis-exporter"])["REDIS_ADDR"] == "redis://redis:6379"
     assert found["nginx-exporter"].inputs["command"] == ["--nginx.scrape-uri=http://nginx:8080/stub_status"]
+
+
+def test_demo_redis_runs_as_redis_with_its_password_off_every_command_line(demo):
+    from components.demo.redis import CONFIG_PATH, render_redis_conf
+
+    redis = containers(demo)["demo-redis"].inputs
+    secret = password(demo, "demo-redis-password")
+    # `redis-server` first: the image's entrypoint switches to the redis user (`sh -c` ran it as root).
+    assert redis["command"] == ["redis-server", CONFIG_PATH]
+    assert redis["uploads"] == [{"file": CONFIG_PATH, "content": SecretValue(render_redis_conf(secret))}]
+    assert env_of(containers(demo)["demo-redis"]) == {"REDISCLI_AUTH": SecretValue(secret)}
+    tests = redis["healthcheck"]["tests"]
+    assert secret not in " ".join(tests) and "$" not in " ".join(tests)  # read from REDISCLI_AUTH by redis-cli
+    assert set(containers(demo)["demo-redis"].options["additionalSecretOutputs"]) == {"envs", "uploads"}
+
+
+def test_demo_postgres_is_ready_over_tcp(demo):
+    # During first init the image runs a socket-only server; a socket check would pass too early.
+    tests = containers(demo)["demo-postgres"].inputs["healthcheck"]["tests"]
+    assert tests[:4] == ["CMD", "pg_isready", "-h", "127.0.0.1"]
