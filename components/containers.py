@@ -8,6 +8,7 @@ published port), so those rules live in one place.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +21,10 @@ from components.types import url_host
 
 # How often Docker runs a healthcheck, how long one may take, and the grace period at start.
 HEALTHCHECK_INTERVAL, HEALTHCHECK_TIMEOUT, HEALTHCHECK_RETRIES, HEALTHCHECK_START_PERIOD = "15s", "5s", 5, "20s"
+
+
+# A DNS label's limit: every container name is an address on the stack network.
+MAX_NAME = 63
 
 
 @dataclass
@@ -36,7 +41,18 @@ class Placement:
     secret: bool = False
 
     def name(self, service: str) -> str:
-        return f"{self.name_prefix}-{service}"
+        """`<prefix>-<service>`, at most 63 characters: container names are addresses on the
+        network, and Prometheus' resolver refuses a DNS label longer than that. A longer one
+        keeps the prefix's start, adds a hash of the whole prefix (names stay unique per stack)
+        and keeps the service whole."""
+        full = f"{self.name_prefix}-{service}"
+        if len(full) <= MAX_NAME:
+            return full
+        digest = hashlib.sha256(self.name_prefix.encode()).hexdigest()[:8]
+        keep = MAX_NAME - len(service) - len(digest) - 2
+        if keep < 1:
+            raise ValueError(f"service name {service!r} leaves no room for the stack's prefix")
+        return f"{self.name_prefix[:keep].rstrip('-_.')}-{digest}-{service}"
 
 
 @dataclass
@@ -49,6 +65,8 @@ class ContainerSpec:
     # (container port, host port) pairs; every one is bound to the placement's bind address.
     ports: Sequence[tuple[int, int]] = ()
     envs: Sequence[pulumi.Input[str]] | None = None
+    # Replaces the image's entrypoint (exec form); None keeps it.
+    entrypoint: Sequence[str] | None = None
     command: Sequence[str] | None = None
     # Test command in exec form, or None where the image has no shell or tool to run one.
     healthcheck: Sequence[str] | None = None
@@ -58,6 +76,8 @@ class ContainerSpec:
     pid_mode: str | None = None
     # Block dependants until the healthcheck passes (needs a healthcheck).
     wait: bool = False
+    # Seconds a replaced or deleted container gets to stop cleanly (SIGTERM) before it is killed.
+    stop_grace_seconds: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     # Its service's config key is a secret (`pulumi config set --secret`): so is what it configures.
     secret: bool = False
@@ -134,10 +154,13 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         name=spec.container_name,
         image=image.image_id,
         **configured,
+        entrypoints=list(spec.entrypoint) if spec.entrypoint is not None else None,
         healthcheck=healthcheck,
         volumes=list(spec.volumes) or None,
         mounts=list(spec.mounts) or None,
         pid_mode=spec.pid_mode,
+        stop_timeout=spec.stop_grace_seconds,
+        destroy_grace_seconds=spec.stop_grace_seconds,
         wait=spec.wait,
         wait_timeout=180 if spec.wait else None,
         **spec.extra,
@@ -152,20 +175,28 @@ def _has_secret(envs: Sequence[pulumi.Input[str]] | None) -> bool:
     return envs is not None and any(not isinstance(entry, str) for entry in envs)
 
 
-def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource) -> docker.Volume:
-    # protect: a change that would replace or delete the volume fails instead (and policy
-    # previews can see it); `make down` runs `pulumi destroy --exclude-protected`.
-    # retain_on_delete: even an explicit unprotect + destroy leaves the data on the host, and
-    # the next `pulumi up` re-attaches the same named volume (Docker adopts an existing name).
+def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource, protect: bool) -> docker.Volume:
+    # protect (the TSDB, Grafana's database): a change that would replace or delete the volume
+    # fails instead (and policy previews can see it); `make down` runs `pulumi destroy
+    # --exclude-protected`. retain_on_delete (every data volume): a delete only forgets it, the
+    # data stays on the host, and the next `pulumi up` re-attaches the same named volume (Docker
+    # adopts an existing name), so an optional part can be turned off and on again.
     return docker.Volume(resource_name, name=volume_name,
-                         opts=pulumi.ResourceOptions(parent=parent, protect=True, retain_on_delete=True))
+                         opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=True))
+
+
+# A server's stop grace: Prometheus writes its head block and WAL, Grafana closes its database.
+SERVER_STOP_GRACE_SECONDS = 120
 
 
 def published_server(resource_name: str, parent: pulumi.Resource, *, spec: ContainerSpec, port: int,
-                     host_port: int, data_path: str) -> docker.Container:
+                     host_port: int, data_path: str, protect_data: bool = True) -> docker.Container:
     """A server with its state on a named volume (`<prefix>-<service>-data` at `data_path`),
-    `port` published on `host_port`, created healthy (`wait`) before its dependants."""
-    volume = data_volume(f"{resource_name}-data", spec.placement.name(f"{spec.service}-data"), parent)
+    `port` published on `host_port`, created healthy (`wait`) before its dependants, and
+    given time to stop cleanly when it is replaced or removed."""
+    volume = data_volume(f"{resource_name}-data", spec.placement.name(f"{spec.service}-data"), parent,
+                         protect=protect_data)
+    spec.stop_grace_seconds = SERVER_STOP_GRACE_SECONDS
     spec.ports = [(port, host_port)]
     spec.volumes = [docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data_path)]
     spec.wait = True

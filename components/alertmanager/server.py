@@ -38,8 +38,10 @@ class Alertmanager(pulumi.ComponentResource):
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
             uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=rendered)],
         )
+        # Silences and the notification log: worth keeping (retained on delete), not worth
+        # blocking `enabled: false` for, which a protected volume would.
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
-                                          data_path="/alertmanager")
+                                          data_path="/alertmanager", protect_data=False)
         self.target = f"{spec.container_name}:{PORT}"
         self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
         self.register_outputs({"url": self.url, "target": self.target})

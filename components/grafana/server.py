@@ -10,6 +10,7 @@ import pulumi_random as random
 
 from components.config import GrafanaConfig
 from components.containers import ServiceArgs, published_server, published_url, service_spec
+from components.grafana.startup import ENTRYPOINT
 
 PORT = 3000
 
@@ -45,13 +46,13 @@ class GrafanaServer(pulumi.ComponentResource):
     def __init__(self, resource_name: str, args: GrafanaServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaServer", resource_name, None, opts)
         cfg = args.config
-        if args.admin_password is None:
-            generated = random.RandomPassword(f"{resource_name}-admin-password", length=32, special=True,
-                                              override_special="-_.", min_lower=1, min_upper=1, min_numeric=1,
-                                              opts=pulumi.ResourceOptions(parent=self))
-            password: pulumi.Input[str] = generated.result  # the provider marks it secret
-        else:
-            password = args.admin_password
+        # Always registered and protected: `make down` (destroy --exclude-protected) keeps it,
+        # so the next `make up` logs in with the password Grafana's retained database has, and
+        # setting grafanaAdminPassword later does not try to delete a protected resource.
+        generated = random.RandomPassword(f"{resource_name}-admin-password", length=32, special=True,
+                                          override_special="-_.", min_lower=1, min_upper=1, min_numeric=1,
+                                          opts=pulumi.ResourceOptions(parent=self, protect=True))
+        password: pulumi.Input[str] = generated.result if args.admin_password is None else args.admin_password
         self.admin_password = pulumi.Output.secret(password)
         user = pulumi.Output.from_input(cfg.admin_user)
         self.admin_user = pulumi.Output.secret(user) if args.secret else user
@@ -67,6 +68,8 @@ class GrafanaServer(pulumi.ComponentResource):
         spec = service_spec(
             "grafana", cfg, args,
             envs=envs,
+            # Sets the admin password from the environment at every start (a rotation applies).
+            entrypoint=ENTRYPOINT,
             # grafana/grafana ships curl.
             healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],
         )

@@ -50,6 +50,8 @@ class Program:
     # export name -> (value, is_secret)
     outputs: dict = field(default_factory=dict)
     invokes: list[tuple[str, dict]] = field(default_factory=list)
+    # imageId -> the RemoteImage resource name that computed it
+    image_ids: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, type_token: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_token]
@@ -82,7 +84,9 @@ def fake_state(type_token: str, name: str, inputs: dict) -> dict:
     digest = hashlib.sha256(f"{type_token}/{name}".encode()).hexdigest()
     state = dict(inputs)
     if type_token == "docker:index/remoteImage:RemoteImage":
-        state["imageId"] = f"sha256:{digest}"
+        # The id of the image the reference names: a new tag is a new id (and a new container).
+        reference = json.dumps(inputs.get("name"), sort_keys=True)
+        state["imageId"] = f"sha256:{hashlib.sha256(reference.encode()).hexdigest()}"
         name = inputs.get("name", "")
         if isinstance(name, dict):  # a secret image name arrives in the engine's wire form
             name = name.get("value", "")
@@ -103,7 +107,10 @@ class _Mocks(pulumi.runtime.Mocks):
         self.program = program
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        return f"{args.name}-id", fake_state(args.typ, args.name, args.inputs)
+        state = fake_state(args.typ, args.name, args.inputs)
+        if "imageId" in state:
+            self.program.image_ids[state["imageId"]] = args.name
+        return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.program.invokes.append((args.token, dict(args.args)))

@@ -58,7 +58,8 @@ def test_container_with_secret_rendered_config(enabled):
         "restart", "memory", "networksAdvanced", "ports", "command", "uploads"}
     volume = next(v for v in enabled.of_type(VOLUME) if v.name == "alertmanager-data")
     assert volume.inputs["name"] == "monitoring-dev-alertmanager-data"
-    assert volume.options["retainOnDelete"] is True and volume.options["protect"] is True
+    # Retained on delete, not protected: `enabled: false` must be able to drop it from the stack.
+    assert volume.options["retainOnDelete"] is True and volume.options["protect"] is False
     assert enabled.outputs["alertmanagerUrl"] == ("http://127.0.0.1:9094", True)
 
 

@@ -64,9 +64,7 @@ def env_of(container) -> dict:
 
 def image_of(program: Program, container) -> str:
     """The RemoteImage reference whose computed imageId the container runs."""
-    images = {f"sha256:{__import__('hashlib').sha256(f'{IMAGE}/{r.name}'.encode()).hexdigest()}": r
-              for r in program.of_type(IMAGE)}
-    return images[container.inputs["image"]].inputs["name"]
+    return program.one(IMAGE, program.image_ids[container.inputs["image"]]).inputs["name"]
 
 
 def test_every_container_of_the_stack_with_its_pinned_image(prod):
@@ -176,7 +174,10 @@ def test_grafana_is_locked_down_with_a_secret_admin_password(prod):
         "CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/api/health"]
     assert container.inputs["wait"] is True
     assert container.inputs["volumes"] == [{"containerPath": "/var/lib/grafana", "volumeName": "monitoring-dev-grafana-data"}]
-    assert prod.of_type("random:index/randomPassword:RandomPassword") == []
+    # The generated password stays registered (and protected) even when one is configured: going
+    # from generated to configured must not delete a protected resource.
+    (generated,) = prod.of_type("random:index/randomPassword:RandomPassword")
+    assert generated.options["protect"] is True
     assert prod.outputs["grafanaAdminPassword"] == (PASSWORD, True)
     assert prod.outputs["grafanaAdminUser"] == ("admin", False)
 
