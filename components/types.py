@@ -287,9 +287,19 @@ HTTP = UrlKind(("http", "https"))
 HttpUrl = Annotated[str, BeforeValidator(HTTP)]
 
 
+_CREDENTIAL_IN_URL = re.compile(r"://[^/?#\s]*@|[?&;](?:password|passwd|pass|pwd|token|secret|api_?key)=",
+                                re.IGNORECASE)
+
+
+def has_credentials(text: str) -> bool:
+    """Does a URL carry a credential: `user:password@` or a password/token query parameter?"""
+    return bool(_CREDENTIAL_IN_URL.search(text))
+
+
 def url_without_userinfo(text: str) -> str:
-    """A URL as it may be printed: any `user:password@` replaced."""
-    return re.sub(r"(?<=://)[^/?#@\s]*@", "<userinfo hidden>@", text)
+    """A URL as it may be printed: any `user:password@` and password or token parameter replaced."""
+    text = re.sub(r"(?<=://)[^/?#@\s]*@", "<userinfo hidden>@", text)
+    return re.sub(r"(?i)([?&;](?:password|passwd|pass|pwd|token|secret|api_?key)=)[^&;#\s]*", r"\1<hidden>", text)
 
 
 # --- images ------------------------------------------------------------------------------

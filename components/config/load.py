@@ -47,7 +47,7 @@ def load_config(values: Mapping[str, Any], secret_keys: Iterable[str] = ()) -> S
     secret = frozenset(secret_keys)
     given = {key: value for key, value in values.items() if value is not None}
     try:
-        config = StackConfig.model_validate(given)
+        config = StackConfig.model_validate(given, context={"secret_keys": secret})
     except ValidationError as error:
         raise ConfigError([_problem(detail, secret) for detail in error.errors()]) from None
     config._secret_keys = secret

@@ -38,6 +38,7 @@ from components.types import (
     IPAddress,
     Port,
     duration_ms,
+    has_credentials,
     megabytes,
     not_allowed,
     parse_flag,
@@ -354,6 +355,23 @@ class StackConfig(Model):
             if published is not None and published.port == server.port:
                 raise cross_field("port", server.port, f"a host port not already used by {other}.port")
         return server
+
+    @field_validator("exporters")
+    @classmethod
+    def _no_credentials_in_plaintext(cls, exporters: ExportersBase, info: ValidationInfo) -> ExportersBase:
+        # A setting whose value reaches an env entry or a command line must not carry a
+        # credential unless the user stored `exporters` as a secret (then every input it feeds is one).
+        if "exporters" in (info.context or {}).get("secret_keys", ()):
+            return exporters
+        for exporter in exporters.all():
+            for key, setting in exporter.row.settings.items():
+                value = getattr(exporter, key)
+                if setting.credentials_go_to and has_credentials(value):
+                    raise cross_field(f"{exporter.name}.{key}", value,
+                                      f"a URL without credentials (no user:password@, no password or token "
+                                      f"parameter): it reaches a plaintext input; put the credential in "
+                                      f"{setting.credentials_go_to}")
+        return exporters
 
     @field_validator("postgres_dsn", "redis_password")
     @classmethod

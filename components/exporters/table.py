@@ -20,7 +20,8 @@ from pydantic import BeforeValidator, Field, create_model
 from components.types import HTTP, ConfigObject, Flag, ImageRef, UrlKind, megabytes, not_allowed, parse_host_port
 
 # Redis' address as redis_exporter takes it: redis://, rediss:// or a bare host:port.
-REDIS_ADDRESS_HELP = "redis://host:port, rediss://host:port or host:port, with a port from 1 to 65535"
+REDIS_ADDRESS_HELP = ("redis://host:port, rediss://host:port or host:port, with a port from 1 to 65535 "
+                      "(no password in it: it reaches a plaintext env entry; set the secret key redisPassword)")
 
 
 def _redis_address(value: Any) -> str:
@@ -35,7 +36,9 @@ def _redis_address(value: Any) -> str:
 
 RedisAddress = Annotated[str, BeforeValidator(_redis_address)]
 StubStatusUrl = Annotated[str, BeforeValidator(UrlKind(HTTP.schemes, "URL of nginx's stub_status page"))]
-BrokerUrl = Annotated[str, BeforeValidator(UrlKind(("redis", "rediss", "amqp", "amqps"), "Celery broker URL"))]
+# The broker transports Celery names for the brokers Flower can inspect (amqp and Redis ones).
+BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sentinel")
+BrokerUrl = Annotated[str, BeforeValidator(UrlKind(BROKER_SCHEMES, "Celery broker URL"))]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ class Setting:
     type: Any
     default: str
     description: str
+    # Where a credential for this setting goes instead of the setting's value, which reaches a
+    # plaintext input (an env entry, a command line); None: the value is always passed as a secret.
+    credentials_go_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,9 @@ EXPORTERS: tuple[ExporterRow, ...] = (
     ),
     ExporterRow(
         name="redis", title="Redis", image="oliver006/redis_exporter:v1.79.0", port=9121, memory_mb=128,
-        settings={"address": Setting(RedisAddress, "redis://redis:6379", "Redis to watch: " + REDIS_ADDRESS_HELP)},
+        settings={"address": Setting(RedisAddress, "redis://redis:6379", "Redis to watch: redis://host:port, "
+                                     "rediss://host:port or host:port (its password: redisPassword).",
+                                     credentials_go_to="the secret key redisPassword")},
         env=(Env("REDIS_ADDR", template="{address}"), Env("REDIS_PASSWORD", secret_from="redisPassword")),
         demo={"address": "redis_address", "redisPassword": "redis_password"},
         service_health=_service_up("redis_up", "redis"),
@@ -133,7 +141,9 @@ EXPORTERS: tuple[ExporterRow, ...] = (
     ExporterRow(
         name="nginx", title="nginx", image="nginx/nginx-prometheus-exporter:1.5.1", port=9113, memory_mb=64,
         settings={"scrapeUri": Setting(StubStatusUrl, "http://nginx:8080/stub_status",
-                                       "URL of nginx's stub_status page")},
+                                       "URL of nginx's stub_status page",
+                                       credentials_go_to="a secret key: pulumi config set --secret --path "
+                                                         "exporters.nginx.scrapeUri ...")},
         command=("--nginx.scrape-uri={scrapeUri}",),
         demo={"scrapeUri": "nginx_scrape_uri"}, service_health=_service_up("nginx_up", "nginx"),
     ),

@@ -704,3 +704,33 @@ def test_url_userinfo_is_never_printed():
 def test_secret_keys_are_remembered():
     cfg = load_config({**BASE, "grafana": {"port": 3001}}, secret_keys=["grafana", "postgresDsn"])
     assert cfg.is_secret("grafana") and cfg.is_secret("prometheus", "grafana") and not cfg.is_secret("prometheus")
+
+
+@pytest.mark.parametrize("exporters, key, pointer", [
+    ({"redis": {"address": "redis://:hunter2@cache:6379"}}, "exporters.redis.address", "redisPassword"),
+    ({"redis": {"address": "redis://default:hunter2@cache:6379"}}, "exporters.redis.address", "redisPassword"),
+    ({"nginx": {"scrapeUri": "http://stats:hunter2@nginx:8080/stub_status"}}, "exporters.nginx.scrapeUri", "--secret"),
+    ({"nginx": {"scrapeUri": "http://nginx:8080/stub_status?token=hunter2"}}, "exporters.nginx.scrapeUri", "--secret"),
+])
+def test_credentials_in_urls_that_reach_plaintext_inputs_are_refused(exporters, key, pointer):
+    line = only_problem({**BASE, "exporters": exporters})
+    assert line["key"] == key and pointer in line["allowed"]
+    assert "hunter2" not in line["value"]  # neither userinfo nor a token parameter is shown
+
+
+def test_credentials_in_urls_are_fine_when_the_key_is_a_secret_or_the_value_always_is():
+    # Stored with --secret, every input `exporters` feeds is a secret; the broker URL always is one.
+    uri = "http://stats:pw@nginx:8080/stub_status"
+    assert load_config({**BASE, "exporters": {"nginx": {"scrapeUri": uri}}}, ["exporters"]).exporters["nginx"].settings
+    assert load_config({**BASE, "exporters": {"celery": {"brokerUrl": "pyamqp://guest:pw@mq:5672//"}}})
+
+
+@pytest.mark.parametrize("scheme", ["amqp", "amqps", "pyamqp", "redis", "rediss", "sentinel"])
+def test_celery_broker_schemes_celery_accepts(scheme):
+    broker = f"{scheme}://mq.internal:5672/0"
+    assert load_config({**BASE, "exporters": {"celery": {"brokerUrl": broker}}}).exporters["celery"].brokerUrl == broker
+
+
+def test_a_broker_url_error_never_prints_its_password():
+    problems = problems_of({**BASE, "exporters": {"celery": {"brokerUrl": "kafka://flower:hunter2@mq:9092"}}})
+    assert "hunter2" not in "\n".join(problems)
