@@ -42,7 +42,7 @@ from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from components.exporters.table import EXPORTERS
-from components.types import image_problem, image_repository, is_all_interfaces
+from components.types import has_credentials, image_problem, image_repository, is_all_interfaces
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -249,10 +249,21 @@ GRAFANA_LOCKED_DOWN = _policy(
 
 # --- no-plaintext-credentials ---------------------------------------------------------
 
-_CREDENTIAL_WORDS = {"PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "DSN", "APIKEY", "CREDENTIAL",
-                     "CREDENTIALS"}
-_CREDENTIAL_PHRASES = ("DATA_SOURCE_NAME", "API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "CLIENT_SECRET")
-_URL_WITH_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]+@", re.IGNORECASE)
+# Substrings of an env name that say it holds a credential (REDIS_PASS, GF_SECURITY_SECRET_KEY,
+# SLACK_TOKEN, API_KEY...), and whole words that do too (REDISCLI_AUTH, DATA_SOURCE_NAME's DSN).
+_CREDENTIAL_SUBSTRINGS = ("PASS", "PWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "DATA_SOURCE_NAME")
+_CREDENTIAL_WORDS = {"DSN", "AUTH"}
+# Values that cannot be a credential whatever the name says (a flag, a number).
+_NOT_A_CREDENTIAL = re.compile(r"(?i)true|false|yes|no|on|off|[0-9]+")
+# Webhook URLs whose path is itself the credential.
+_CHAT_WEBHOOK = re.compile(r"(?i)https?://(hooks\.slack\.com/|discord(app)?\.com/api/webhooks/|"
+                           r"[\w.-]*webhook\.office\.com/|outlook\.office\.com/webhook/|"
+                           r"chat\.googleapis\.com/v1/spaces/|api\.telegram\.org/bot)")
+# A credential written into a file: `password: x`, `auth_password = x`, `requirepass x`,
+# `api_key: x`, `bearer_token: x`, `client_secret: x`.
+_FILE_CREDENTIAL = re.compile(r"(?im)^\s*(?:-\s+)?[\w.-]*(password|passwd|secret|token|api_?key|requirepass)[\w.-]*"
+                              r"\s*(:|=|\s)\s*[\"']?[^\s\"'#]+")
+_ARGUMENT_CREDENTIAL = re.compile(r"(?i)^--?[\w.-]*(password|passwd|secret|token|api-?key)[\w.-]*=\S+")
 
 
 def is_credential_key(key: str) -> bool:
@@ -263,7 +274,39 @@ def is_credential_key(key: str) -> bool:
     if upper.endswith("_FILE"):
         return False
     words = set(re.split(r"[^A-Z0-9]+", upper))
-    return bool(words & _CREDENTIAL_WORDS) or any(p in upper for p in _CREDENTIAL_PHRASES)
+    return bool(words & _CREDENTIAL_WORDS) or any(part in upper for part in _CREDENTIAL_SUBSTRINGS)
+
+
+def credential_in_text(text: str) -> bool:
+    """Does a value carry a credential: a URL with user:password@ or a password/token parameter,
+    or a chat webhook URL (its path is the secret)?"""
+    return has_credentials(text) or bool(_CHAT_WEBHOOK.search(text))
+
+
+def plaintext_credentials(props: dict) -> list[str]:
+    """Where a container's inputs carry a credential outside a `Secret`: env entries (by name or
+    value), command arguments, uploaded files. Each finding names the place, never the value."""
+    found = []
+    for key, value, secret in _env_entries(props) or []:
+        if secret or value is UNKNOWN or value == "":
+            continue
+        if (is_credential_key(key) and not _NOT_A_CREDENTIAL.fullmatch(value)) or credential_in_text(value):
+            found.append(f"env {key}")
+    command = props.get("command")
+    if not isinstance(command, Secret) and isinstance(_reveal(command), list):
+        for index, argument in enumerate(_reveal(command)):
+            if isinstance(argument, str) and (credential_in_text(argument) or _ARGUMENT_CREDENTIAL.match(argument)):
+                found.append(f"command argument {index}")
+    uploads = props.get("uploads")
+    if not isinstance(uploads, Secret) and isinstance(_reveal(uploads), list):
+        for upload in _reveal(uploads):
+            upload = _reveal(upload)
+            if not isinstance(upload, dict) or isinstance(upload.get("content"), Secret):
+                continue
+            content = _reveal(upload.get("content"))
+            if isinstance(content, str) and (credential_in_text(content) or _FILE_CREDENTIAL.search(content)):
+                found.append(f"uploaded file {upload.get('file')}")
+    return found
 
 
 def _declared_secret(args: ResourceValidationArgs, prop: str) -> bool:
@@ -271,13 +314,21 @@ def _declared_secret(args: ResourceValidationArgs, prop: str) -> bool:
     return prop in declared
 
 
+# Which declared property covers a finding ("env X" -> envs, ...).
+_FINDING_PROPERTY = {"env": "envs", "command": "command", "uploaded": "uploads"}
+
+
 def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. A plaintext credential is written unencrypted into the stack state (in
     the S3 backend) and shown in clear in `pulumi preview` diffs, which this project's
     pipeline posts as pull-request comments. Secrets are shown as [secret] and stored
-    encrypted. A value passes when it is marked secret (`Secret`) or when the resource
-    lists the property in `additionalSecretOutputs`, which is what `pulumi preview`
-    lets a policy see (the engine strips the secret marker before `Analyze`)."""
+    encrypted. Looked at: env entries (names containing PASS, SECRET, TOKEN, KEY...; values
+    with a URL's user:password@, a password or token parameter, or a chat webhook URL), command
+    arguments, and uploaded file contents. A value passes when it is marked secret (`Secret`)
+    or when the resource lists the property in `additionalSecretOutputs`: the engine strips
+    secret markers before `Analyze` (pulumi/pulumi-policy#241), so the declaration is the one
+    signal a preview gives. That trust holds for this program because a component test proves
+    every credential it passes is a secret Output, declared or not."""
     if args.resource_type == GRAFANA_PROVIDER:
         auth = props.get("auth")
         if auth is None or auth is UNKNOWN or isinstance(auth, Secret) or _declared_secret(args, "auth"):
@@ -286,20 +337,17 @@ def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, r
                f"(pulumi.Output.secret / a secret config value) and declare "
                f"additional_secret_outputs=[\"auth\"]")
         return
-    entries = _env_entries(props)
-    if entries is None or _declared_secret(args, "envs"):
-        return
-    for key, value, secret in entries:
-        if secret or value is UNKNOWN or value == "":
+    for finding in plaintext_credentials(props):
+        prop = _FINDING_PROPERTY[finding.split(" ", 1)[0]]
+        if _declared_secret(args, prop):
             continue
-        if is_credential_key(key) or _URL_WITH_PASSWORD.match(value):
-            report(f"{args.name}: env {key} holds a credential in plaintext; pass it as a Pulumi secret "
-                   f"and declare additional_secret_outputs=[\"envs\"] on the container")
+        report(f"{args.name}: {finding} holds a credential in plaintext; pass it as a Pulumi secret "
+               f"and declare additional_secret_outputs=[\"{prop}\"] on the container")
 
 
 NO_PLAINTEXT_CREDENTIALS = _policy(
     "no-plaintext-credentials",
-    "Credential-like container env values and Grafana provider auth are Pulumi secrets.",
+    "Credentials in container env, command and uploaded files, and the Grafana provider's auth, are Pulumi secrets.",
     EnforcementLevel.MANDATORY, [CONTAINER, GRAFANA_PROVIDER], _check_no_plaintext_credentials)
 
 

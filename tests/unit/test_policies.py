@@ -208,6 +208,16 @@ def test_secrets_reach_analyze_as_plaintext():
     "SLACK_API_KEY=xoxb-1",
     "GITHUB_TOKEN=ghp_x",
     "CELERY_BROKER_URL=redis://:hunter2@redis:6379/0",
+    # Names by substring, not only whole words.
+    "REDIS_PASS=hunter2",
+    "DB_PASSWD=hunter2",
+    "GF_SECURITY_SECRET_KEY=hunter2",
+    "MY_APIKEY=hunter2",
+    "REDISCLI_AUTH=hunter2",
+    # Values whatever the name: a password parameter, a chat webhook.
+    "SCRAPE_URI=http://nginx:8080/stub_status?password=hunter2",
+    "ALERT_URL=https://hooks.slack.com/services/T000/B000/hunter2",
+    "NOTIFY=https://discord.com/api/webhooks/1/hunter2",
 ])
 def test_no_plaintext_credentials_rejects_plaintext(entry):
     envs = ["FLOWER_PORT=5555", entry]
@@ -241,6 +251,9 @@ def test_no_plaintext_credentials_accepts_values_marked_secret():
     "REDIS_PASSWORD=",
     "CELERY_BROKER_URL=redis://redis:6379/0",
     "GF_PATHS_DATA=/var/lib/grafana",
+    "GF_AUTH_PROXY_ENABLED=false",
+    "GF_SECURITY_COOKIE_SECURE=true",
+    "CACHE_KEY_PREFIX=1",
 ])
 def test_no_plaintext_credentials_ignores_non_credentials(entry):
     assert violations("no-plaintext-credentials", analyze_args(CONTAINER, container(envs=[entry]))) == []
@@ -419,3 +432,37 @@ def test_shellless_exporters_come_from_the_exporter_table():
     for row in EXPORTERS:
         args = analyze_args(CONTAINER, container(image=row.image, healthcheck=None), name=row.service)
         assert (violations("container-healthcheck", args) == []) == (row.healthcheck is None), row.name
+
+
+@pytest.mark.parametrize("command", [
+    ["--nginx.scrape-uri=http://stats:hunter2@nginx:8080/stub_status"],
+    ["redis-server", "--requirepass", "x", "--masterauth=hunter2", "--password=hunter2"],
+    ["--web.config.token=hunter2"],
+])
+def test_no_plaintext_credentials_looks_at_command_arguments(command):
+    found = violations("no-plaintext-credentials", analyze_args(CONTAINER, container(command=command), name="exp"))
+    assert found and all("command argument" in f and "hunter2" not in f for f in found)
+    declared = analyze_args(CONTAINER, container(command=command), additional_secret_outputs=["command"])
+    assert violations("no-plaintext-credentials", declared) == []
+
+
+@pytest.mark.parametrize("content", [
+    "requirepass hunter2\n",
+    "receivers:\n- name: x\n  email_configs:\n  - auth_password: hunter2\n",
+    "scrape_configs:\n- job_name: grafana\n  basic_auth:\n    password: hunter2\n",
+    "url: https://hooks.slack.com/services/T0/B0/hunter2\n",
+])
+def test_no_plaintext_credentials_looks_at_uploaded_files(content):
+    uploads = [{"file": "/etc/app.conf", "content": content}]
+    found = violations("no-plaintext-credentials", analyze_args(CONTAINER, container(uploads=uploads), name="app"))
+    assert len(found) == 1 and "/etc/app.conf" in found[0] and "hunter2" not in found[0]
+    secret_file = [{"file": "/etc/app.conf", "content": secret(content)}]
+    marked = deserialize_properties({**container(), "uploads": secret_file}, True)
+    assert violations("no-plaintext-credentials", ResourceValidationArgs(CONTAINER, marked, "urn", "app", options(),
+                                                                         None)) == []
+
+
+def test_no_plaintext_credentials_ignores_ordinary_files():
+    uploads = [{"file": "/etc/prometheus/prometheus.yml", "content": "global:\n  scrape_interval: 15s\n"},
+               {"file": "/etc/nginx/conf.d/default.conf", "content": "location / { proxy_pass http://app:8000; }\n"}]
+    assert violations("no-plaintext-credentials", analyze_args(CONTAINER, container(uploads=uploads))) == []
