@@ -16,13 +16,16 @@ from components.containers import Placement, published_url
 from components.demo.workload import DemoWorkload, DemoWorkloadArgs
 from components.exporters.component import Exporter, ExporterArgs
 from components.grafana.content import GrafanaContent, GrafanaContentArgs
+from components.grafana.server import METRICS_USER as GRAFANA_METRICS_USER
 from components.grafana.server import GrafanaServer, GrafanaServerArgs
 from components.network import StackNetwork, StackNetworkArgs
 from components.prometheus.config import render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
-from components.prometheus.server import RULES_DIR, PrometheusServer, PrometheusServerArgs
+from components.prometheus.server import RULES_DIR, SECRETS_DIR, PrometheusServer, PrometheusServerArgs
 from components.types import is_all_interfaces, parse_ip
+
+GRAFANA_METRICS_PASSWORD_FILE = f"{SECRETS_DIR}/grafana-metrics-password"
 
 
 def load_stack_config() -> StackConfig:
@@ -95,9 +98,11 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     prometheus_yml = render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[f"{RULES_DIR}/*.yml"],
-        alertmanager_targets=alertmanager_targets)
+        alertmanager_targets=alertmanager_targets,
+        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)})
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
+        secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password},
         secret=cfg.is_secret("prometheus", "targets")))
 
     # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.

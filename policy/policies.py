@@ -192,6 +192,10 @@ GRAFANA_REQUIRED_ENV = {
     "GF_AUTH_ANONYMOUS_ENABLED": "false",
     "GF_USERS_ALLOW_SIGN_UP": "false",
     "GF_USERS_ALLOW_ORG_CREATE": "false",
+    # A trusted-header login would let anything that can reach the port claim to be anyone.
+    "GF_AUTH_PROXY_ENABLED": "false",
+    # Shared ("public") dashboards are readable without logging in.
+    "GF_PUBLIC_DASHBOARDS_ENABLED": "false",
 }
 
 
@@ -220,9 +224,9 @@ def _is_grafana(args: ResourceValidationArgs, props: dict) -> bool:
 
 
 def _check_grafana_locked_down(args: ResourceValidationArgs, props: dict, report: Report) -> None:
-    """Mandatory. Grafana holds the data source and every dashboard; anonymous access
-    or open sign-up hands them (and the Prometheus behind them) to anyone who can reach
-    the port. Grafana's defaults are safe today, but the policy wants the settings
+    """Mandatory. Grafana holds the data source and every dashboard; anonymous access,
+    open sign-up, an auth proxy or a shared dashboard hands them (and the Prometheus behind
+    them) to anyone who can reach the port. Grafana's defaults are safe today, but the policy wants the settings
     explicit in the container env so that neither an image upgrade nor a config file
     baked into a custom image can quietly turn them on."""
     if not _is_grafana(args, props):
@@ -239,20 +243,28 @@ def _check_grafana_locked_down(args: ResourceValidationArgs, props: dict, report
             report(f"{args.name}: Grafana container must set {key}={wanted} (missing)")
         elif value.strip().lower() != wanted:
             report(f"{args.name}: Grafana container must set {key}={wanted} (has {key}={value})")
+    # /metrics is served on the same published port: open, it tells anyone what runs inside.
+    metrics = env.get("GF_METRICS_ENABLED", "false")
+    if isinstance(metrics, str) and metrics.strip().lower() == "true" and not env.get("GF_METRICS_BASIC_AUTH_USERNAME"):
+        report(f"{args.name}: Grafana serves /metrics (GF_METRICS_ENABLED=true) without basic auth; set "
+               f"GF_METRICS_BASIC_AUTH_USERNAME and a secret GF_METRICS_BASIC_AUTH_PASSWORD")
 
 
 GRAFANA_LOCKED_DOWN = _policy(
     "grafana-locked-down",
-    "Grafana's container keeps anonymous access, sign-up and org creation off.",
+    "Grafana's container keeps anonymous access, sign-up, org creation, auth proxy and shared dashboards off, "
+    "and /metrics behind basic auth.",
     EnforcementLevel.MANDATORY, [CONTAINER], _check_grafana_locked_down)
 
 
 # --- no-plaintext-credentials ---------------------------------------------------------
 
 # Substrings of an env name that say it holds a credential (REDIS_PASS, GF_SECURITY_SECRET_KEY,
-# SLACK_TOKEN, API_KEY...), and whole words that do too (REDISCLI_AUTH, DATA_SOURCE_NAME's DSN).
+# SLACK_TOKEN, API_KEY...), a word that does (a DSN), and a last word that does (REDISCLI_AUTH;
+# GF_METRICS_BASIC_AUTH_USERNAME names a user).
 _CREDENTIAL_SUBSTRINGS = ("PASS", "PWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "DATA_SOURCE_NAME")
-_CREDENTIAL_WORDS = {"DSN", "AUTH"}
+_CREDENTIAL_WORDS = {"DSN"}
+_CREDENTIAL_LAST_WORDS = {"AUTH"}
 # Values that cannot be a credential whatever the name says (a flag, a number).
 _NOT_A_CREDENTIAL = re.compile(r"(?i)true|false|yes|no|on|off|[0-9]+")
 # Webhook URLs whose path is itself the credential.
@@ -261,8 +273,8 @@ _CHAT_WEBHOOK = re.compile(r"(?i)https?://(hooks\.slack\.com/|discord(app)?\.com
                            r"chat\.googleapis\.com/v1/spaces/|api\.telegram\.org/bot)")
 # A credential written into a file: `password: x`, `auth_password = x`, `requirepass x`,
 # `api_key: x`, `bearer_token: x`, `client_secret: x`.
-_FILE_CREDENTIAL = re.compile(r"(?im)^\s*(?:-\s+)?[\w.-]*(password|passwd|secret|token|api_?key|requirepass)[\w.-]*"
-                              r"\s*(:|=|\s)\s*[\"']?[^\s\"'#]+")
+_FILE_CREDENTIAL = re.compile(r"(?im)^\s*(?:-\s+)?(?P<key>[\w.-]*(password|passwd|secret|token|api_?key|requirepass)"
+                              r"[\w.-]*)\s*(:|=|\s)\s*[\"']?[^\s\"'#]+")
 _ARGUMENT_CREDENTIAL = re.compile(r"(?i)^--?[\w.-]*(password|passwd|secret|token|api-?key)[\w.-]*=\S+")
 
 
@@ -273,14 +285,20 @@ def is_credential_key(key: str) -> bool:
     upper = key.upper()
     if upper.endswith("_FILE"):
         return False
-    words = set(re.split(r"[^A-Z0-9]+", upper))
-    return bool(words & _CREDENTIAL_WORDS) or any(part in upper for part in _CREDENTIAL_SUBSTRINGS)
+    words = re.split(r"[^A-Z0-9]+", upper)
+    return (bool(set(words) & _CREDENTIAL_WORDS) or words[-1] in _CREDENTIAL_LAST_WORDS
+            or any(part in upper for part in _CREDENTIAL_SUBSTRINGS))
 
 
 def credential_in_text(text: str) -> bool:
     """Does a value carry a credential: a URL with user:password@ or a password/token parameter,
     or a chat webhook URL (its path is the secret)?"""
     return has_credentials(text) or bool(_CHAT_WEBHOOK.search(text))
+
+
+def _file_holds_credential(content: str) -> bool:
+    # `password_file: /path` names where a secret is, like an env name ending in _FILE.
+    return any(not match["key"].lower().endswith("file") for match in _FILE_CREDENTIAL.finditer(content))
 
 
 def plaintext_credentials(props: dict) -> list[str]:
@@ -304,7 +322,7 @@ def plaintext_credentials(props: dict) -> list[str]:
             if not isinstance(upload, dict) or isinstance(upload.get("content"), Secret):
                 continue
             content = _reveal(upload.get("content"))
-            if isinstance(content, str) and (credential_in_text(content) or _FILE_CREDENTIAL.search(content)):
+            if isinstance(content, str) and (credential_in_text(content) or _file_holds_credential(content)):
                 found.append(f"uploaded file {upload.get('file')}")
     return found
 

@@ -15,6 +15,9 @@ from components.grafana.startup import ENTRYPOINT
 PORT = 3000
 
 # Locked down: no anonymous access, no sign-up, no org creation, nothing sent home.
+# Who Prometheus scrapes Grafana's /metrics as.
+METRICS_USER = "prometheus"
+
 LOCKDOWN_ENV = {
     "GF_AUTH_ANONYMOUS_ENABLED": "false",
     "GF_USERS_ALLOW_SIGN_UP": "false",
@@ -24,7 +27,12 @@ LOCKDOWN_ENV = {
     "GF_ANALYTICS_REPORTING_ENABLED": "false",
     "GF_ANALYTICS_CHECK_FOR_UPDATES": "false",
     "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES": "false",
+    # No login through a trusted header, no dashboards shared outside authentication.
+    "GF_AUTH_PROXY_ENABLED": "false",
+    "GF_PUBLIC_DASHBOARDS_ENABLED": "false",
+    # /metrics is served on the published port too: only with basic auth (Prometheus has it).
     "GF_METRICS_ENABLED": "true",
+    "GF_METRICS_BASIC_AUTH_USERNAME": METRICS_USER,
 }
 
 
@@ -42,6 +50,8 @@ class GrafanaServer(pulumi.ComponentResource):
     target: str
     admin_user: pulumi.Output[str]
     admin_password: pulumi.Output[str]
+    # Basic auth password of /metrics (user METRICS_USER), for Prometheus' grafana job.
+    metrics_password: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: GrafanaServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaServer", resource_name, None, opts)
@@ -64,6 +74,11 @@ class GrafanaServer(pulumi.ComponentResource):
             env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
         envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(env.items())]
         envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
+        # Regenerated with the stack if lost: Grafana and Prometheus always get it together.
+        metrics = random.RandomPassword(f"{resource_name}-metrics-password", length=32, special=False,
+                                        opts=pulumi.ResourceOptions(parent=self))
+        self.metrics_password = pulumi.Output.secret(metrics.result)
+        envs.append(pulumi.Output.concat("GF_METRICS_BASIC_AUTH_PASSWORD=", self.metrics_password))
 
         spec = service_spec(
             "grafana", cfg, args,

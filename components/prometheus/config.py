@@ -38,8 +38,10 @@ def render_prometheus_config(
     targets: Mapping[str, Sequence[str]],
     rule_files: Sequence[str] = (),
     alertmanager_targets: Sequence[str] = (),
+    basic_auth: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
-    """Return prometheus.yml text. `targets` maps job name -> host:port list."""
+    """Return prometheus.yml text. `targets` maps job name -> host:port list; `basic_auth` maps
+    a job to (username, password_file): the password stays in that file, out of this text."""
     unknown = sorted(set(targets) - set(JOB_NAMES))
     if unknown:
         raise ValueError(f"targets: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
@@ -57,8 +59,14 @@ def render_prometheus_config(
         config["rule_files"] = list(rule_files)
     if alertmanager_targets:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanager_targets)}]}]}
+    auth = dict(basic_auth or {})
+    unknown = sorted(set(auth) - set(JOB_NAMES))
+    if unknown:
+        raise ValueError(f"basic_auth: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
     config["scrape_configs"] = [
-        {"job_name": job, "metrics_path": METRICS_PATH, "static_configs": [{"targets": list(targets[job])}]}
+        {"job_name": job, "metrics_path": METRICS_PATH,
+         **({"basic_auth": {"username": auth[job][0], "password_file": auth[job][1]}} if job in auth else {}),
+         "static_configs": [{"targets": list(targets[job])}]}
         for job in JOB_NAMES
         if targets.get(job)
     ]

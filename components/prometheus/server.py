@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_docker as docker
@@ -13,6 +13,7 @@ from components.containers import ServiceArgs, published_server, published_url, 
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"
+SECRETS_DIR = "/etc/prometheus/secrets"
 PORT = 9090
 
 
@@ -21,6 +22,8 @@ class PrometheusServerArgs(ServiceArgs):
     config: PrometheusConfig
     prometheus_yml: str
     rule_files: Mapping[str, str]
+    # Files the config refers to that hold credentials (a scrape's password_file): uploaded as secrets.
+    secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class PrometheusServer(pulumi.ComponentResource):
@@ -35,6 +38,8 @@ class PrometheusServer(pulumi.ComponentResource):
         uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
         uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
                     for name, text in sorted(args.rule_files.items())]
+        uploads += [docker.ContainerUploadArgs(file=path, content=pulumi.Output.secret(content))
+                    for path, content in sorted(args.secret_files.items())]
         spec = service_spec(
             "prometheus", cfg, args,
             command=[

@@ -131,8 +131,13 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
             "nginx": ["monitoring-dev-nginx-exporter:9113"],
             "celery": ["monitoring-dev-celery-exporter:5555"],
             "django": ["django:8000"],
-        })
+        },
+        # Grafana's /metrics needs basic auth; the password is in a secret file, not in prometheus.yml.
+        basic_auth={"grafana": ("prometheus", "/etc/prometheus/secrets/grafana-metrics-password")})
     assert uploads.pop("/etc/prometheus/prometheus.yml") == expected_yml
+    metrics_password = uploads.pop("/etc/prometheus/secrets/grafana-metrics-password")
+    assert isinstance(metrics_password, SecretValue)
+    assert env_of(containers(prod)["grafana"])["GF_METRICS_BASIC_AUTH_PASSWORD"] == metrics_password
     assert uploads == {f"/etc/prometheus/rules/{name}": text for name, text in load_rule_files().items()}
     assert uploads, "rule files are uploaded"
     assert container.inputs["command"] == [
@@ -166,6 +171,9 @@ def test_grafana_is_locked_down_with_a_secret_admin_password(prod):
     assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
     assert env["GF_USERS_ALLOW_SIGN_UP"] == "false"
     assert env["GF_USERS_ALLOW_ORG_CREATE"] == "false"
+    assert env["GF_AUTH_PROXY_ENABLED"] == "false" and env["GF_PUBLIC_DASHBOARDS_ENABLED"] == "false"
+    assert env["GF_METRICS_ENABLED"] == "true" and env["GF_METRICS_BASIC_AUTH_USERNAME"] == "prometheus"
+    assert isinstance(env["GF_METRICS_BASIC_AUTH_PASSWORD"], SecretValue)
     assert env["GF_SECURITY_ADMIN_USER"] == "admin"
     assert env["GF_SECURITY_ADMIN_PASSWORD"] == SecretValue(PASSWORD)
     assert env["GF_SERVER_ROOT_URL"] == "http://127.0.0.1:3000/"
@@ -176,7 +184,7 @@ def test_grafana_is_locked_down_with_a_secret_admin_password(prod):
     assert container.inputs["volumes"] == [{"containerPath": "/var/lib/grafana", "volumeName": "monitoring-dev-grafana-data"}]
     # The generated password stays registered (and protected) even when one is configured: going
     # from generated to configured must not delete a protected resource.
-    (generated,) = prod.of_type("random:index/randomPassword:RandomPassword")
+    generated = prod.one("random:index/randomPassword:RandomPassword", "grafana-admin-password")
     assert generated.options["protect"] is True
     assert prod.outputs["grafanaAdminPassword"] == (PASSWORD, True)
     assert prod.outputs["grafanaAdminUser"] == ("admin", False)
@@ -213,8 +221,10 @@ def test_data_volumes_survive_replacement_and_destroy(prod):
 
 def test_containers_with_secret_env_declare_envs_secret(prod):
     for container in prod.of_type(CONTAINER):
-        has_secret = any(isinstance(e, SecretValue) for e in container.inputs.get("envs", []))
-        assert container.options["additionalSecretOutputs"] == (["envs"] if has_secret else []), container.name
+        has_secret_env = any(isinstance(e, SecretValue) for e in container.inputs.get("envs", []))
+        has_secret_file = any(isinstance(u["content"], SecretValue) for u in container.inputs.get("uploads", []))
+        declared = ["envs"] * has_secret_env + ["uploads"] * has_secret_file
+        assert container.options["additionalSecretOutputs"] == declared, container.name
 
 
 def test_exporter_credentials_are_secrets(prod):

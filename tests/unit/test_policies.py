@@ -73,7 +73,9 @@ def container(**inputs: Any) -> dict:
 
 
 GRAFANA_ENVS = ["GF_AUTH_ANONYMOUS_ENABLED=false", "GF_USERS_ALLOW_SIGN_UP=false",
-                "GF_USERS_ALLOW_ORG_CREATE=false", "GF_SECURITY_ADMIN_USER=admin"]
+                "GF_USERS_ALLOW_ORG_CREATE=false", "GF_SECURITY_ADMIN_USER=admin", "GF_AUTH_PROXY_ENABLED=false",
+                "GF_PUBLIC_DASHBOARDS_ENABLED=false", "GF_METRICS_ENABLED=true",
+                "GF_METRICS_BASIC_AUTH_USERNAME=prometheus"]
 
 
 def grafana(envs: list) -> dict:
@@ -173,6 +175,9 @@ def test_grafana_locked_down_accepts_the_locked_env():
     ("GF_USERS_ALLOW_SIGN_UP=false", "GF_USERS_ALLOW_SIGN_UP=true"),
     ("GF_USERS_ALLOW_ORG_CREATE=false", None),
     ("GF_AUTH_ANONYMOUS_ENABLED=false", None),
+    ("GF_AUTH_PROXY_ENABLED=false", "GF_AUTH_PROXY_ENABLED=true"),
+    ("GF_PUBLIC_DASHBOARDS_ENABLED=false", None),
+    ("GF_METRICS_BASIC_AUTH_USERNAME=prometheus", None),
 ])
 def test_grafana_locked_down_rejects_open_or_missing_settings(drop, replace):
     envs = [e for e in GRAFANA_ENVS if e != drop] + ([replace] if replace else [])
@@ -180,10 +185,15 @@ def test_grafana_locked_down_rejects_open_or_missing_settings(drop, replace):
     assert len(found) == 1 and drop.split("=")[0] in found[0]
 
 
+def test_grafana_locked_down_accepts_metrics_off_without_basic_auth():
+    envs = [e for e in GRAFANA_ENVS if not e.startswith("GF_METRICS")] + ["GF_METRICS_ENABLED=false"]
+    assert violations("grafana-locked-down", analyze_args(CONTAINER, grafana(envs))) == []
+
+
 def test_grafana_locked_down_recognises_grafana_by_image_reference():
     envs = ["GF_AUTH_ANONYMOUS_ENABLED=true"]
     args = analyze_args(CONTAINER, container(name="dashboards", image="grafana/grafana:12.2.0", envs=envs))
-    assert len(violations("grafana-locked-down", args)) == 3
+    assert len(violations("grafana-locked-down", args)) == 5
 
 
 def test_grafana_locked_down_ignores_other_containers():
@@ -465,4 +475,10 @@ def test_no_plaintext_credentials_looks_at_uploaded_files(content):
 def test_no_plaintext_credentials_ignores_ordinary_files():
     uploads = [{"file": "/etc/prometheus/prometheus.yml", "content": "global:\n  scrape_interval: 15s\n"},
                {"file": "/etc/nginx/conf.d/default.conf", "content": "location / { proxy_pass http://app:8000; }\n"}]
+    assert violations("no-plaintext-credentials", analyze_args(CONTAINER, container(uploads=uploads))) == []
+
+
+def test_a_password_file_path_is_not_a_credential():
+    uploads = [{"file": "/etc/prometheus/prometheus.yml",
+                "content": "  basic_auth:\n    username: prometheus\n    password_file: /etc/prometheus/secrets/x\n"}]
     assert violations("no-plaintext-credentials", analyze_args(CONTAINER, container(uploads=uploads))) == []
