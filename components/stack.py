@@ -40,6 +40,19 @@ def load_stack_config() -> StackConfig:
     return load_config(values_in_namespace(everything), secret_keys)
 
 
+def grafana_api_url(cfg: StackConfig, published: pulumi.Output[str]) -> pulumi.Input[str]:
+    """Where this program talks to Grafana: `grafana.apiUrl` when set (a forward from a CI runner),
+    else the published port (a wildcard bind is reached on loopback)."""
+    secret = cfg.is_secret("grafana")
+    if cfg.grafana.api_url is not None:
+        url = pulumi.Output.from_input(cfg.grafana.api_url)
+        return pulumi.Output.secret(url) if secret else url
+    if is_all_interfaces(cfg.bind_address):
+        loopback = "::1" if parse_ip(cfg.bind_address).version == 6 else "127.0.0.1"
+        return published_url(loopback, cfg.grafana.port, secret)
+    return published
+
+
 def image_version(image: str) -> str:
     """`3.7.3` from `prom/prometheus:v3.7.3`; a digest-pinned image is taken as 3.x."""
     match = re.search(r":v?(\d+\.\d+\.\d+)", image.rsplit("/", 1)[-1])
@@ -105,11 +118,8 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password},
         secret=cfg.is_secret("prometheus", "targets")))
 
-    # This program talks to Grafana through its published port; a wildcard bind is reached on loopback.
-    loopback = "::1" if parse_ip(cfg.bind_address).version == 6 else "127.0.0.1"
     content = GrafanaContent("grafana-content", GrafanaContentArgs(
-        grafana_url=published_url(loopback, cfg.grafana.port, cfg.is_secret("grafana"))
-        if is_all_interfaces(cfg.bind_address) else grafana.url,
+        grafana_url=grafana_api_url(cfg, grafana.url),
         admin_user=grafana.admin_user,
         admin_password=grafana.admin_password,
         prometheus_url=prometheus.internal_url,

@@ -137,6 +137,10 @@ class GrafanaConfig(Model):
     root_url: Annotated[str | None, optional(HTTP)] = Field(
         None, json_schema_extra={"default_text": "`http://<bindAddress>:<port>/`"},
         description="Public URL people open (also the base of `dashboardUrls`).")
+    api_url: Annotated[str | None, optional(HTTP)] = Field(
+        None, json_schema_extra={"default_text": "the published port on `bindAddress` (loopback for a wildcard)"},
+        description="Where this program reaches Grafana's API. Set it when `pulumi up` runs away from the Docker "
+                    "host, e.g. `http://127.0.0.1:13000` through the SSH forward of `scripts/grafana_tunnel.py`.")
     plugins: Annotated[tuple[Annotated[str, BeforeValidator(_PLUGIN)], ...], BeforeValidator(_a_list)] = Field(
         (), description="Plugins to install, each pinned as `id@version` (`GF_PLUGINS_PREINSTALL`).")
     memory_mb: Annotated[int, megabytes(128)] = Field(512, description="Memory limit of the container, MB.")

@@ -443,3 +443,14 @@ def test_every_credential_the_program_passes_is_a_secret_output(config, secret_k
                 isinstance(value, list) and any(isinstance(v, SecretValue) or (
                     isinstance(v, dict) and isinstance(v.get("content"), SecretValue)) for v in value))
             assert has_secret == (prop in declared), (container.name, prop)  # declared exactly where secret
+
+
+def test_grafana_api_url_is_where_the_provider_connects():
+    # CI: `pulumi up` on a runner reaches Grafana through an SSH forward, not the published port.
+    program = run_program({**PROD, "bindAddress": "10.0.4.12", "grafana": {"apiUrl": "http://127.0.0.1:13000"}},
+                          PROD_SECRETS)
+    provider = program.one("pulumi:providers:grafana", "grafana-content-provider")
+    assert provider.inputs["url"] == "http://127.0.0.1:13000"
+    assert program.outputs["grafanaUrl"] == ("http://10.0.4.12:3000", False)  # what people open is unchanged
+    without = run_program({**PROD, "bindAddress": "10.0.4.12"}, PROD_SECRETS)
+    assert without.one("pulumi:providers:grafana", "grafana-content-provider").inputs["url"] == "http://10.0.4.12:3000"

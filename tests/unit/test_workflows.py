@@ -75,7 +75,10 @@ def test_least_privilege_permissions(path):
     assert workflow.get("permissions") == {"contents": "read"}, "top-level permissions must be contents: read"
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
-        assert set(granted) <= {"contents", "pull-requests"}, f"{name}: {granted}"
+        assert set(granted) <= {"contents", "pull-requests", "issues"}, f"{name}: {granted}"
+        if "issues" in granted:  # only the drift report may write issues, and it does
+            assert path.name == "drift.yml" and any("gh issue" in s.get("run", "") for _, s in
+                                                   steps({"jobs": {name: job}})), name
         if granted.get("pull-requests") == "write":
             assert any(s.get("with", {}).get("comment-on-pr") for _, s in steps({"jobs": {name: job}})), \
                 f"{name} may write pull requests but does not comment"
@@ -98,7 +101,18 @@ def test_pip_caching(path):
 
 
 def _pulumi_steps(workflow: dict) -> list[dict]:
-    return [s for _, s in steps(workflow) if s.get("uses", "").startswith("pulumi/actions@")]
+    """The pulumi/actions steps that run a command (the others only install the CLI)."""
+    return [s for _, s in steps(workflow) if s.get("uses", "").startswith("pulumi/actions@")
+            and s.get("with", {}).get("command")]
+
+
+def _tunnel_before_pulumi(job: dict) -> None:
+    # The Grafana provider must reach Grafana from the runner: the forward opens before the command.
+    names = [s.get("run", "") + s.get("uses", "") for s in job["steps"]]
+    tunnel = next(i for i, text in enumerate(names) if "scripts/grafana_tunnel.py" in text)
+    install = next(i for i, s in enumerate(job["steps"]) if s.get("uses", "").startswith("pulumi/actions@"))
+    command = next(i for i, s in enumerate(job["steps"]) if s.get("with", {}).get("command"))
+    assert install < tunnel < command
 
 
 def test_pull_requests_run_tests_then_preview_every_stack_with_policies():
@@ -106,8 +120,12 @@ def test_pull_requests_run_tests_then_preview_every_stack_with_policies():
     assert "pull_request" in workflow["on"]
     assert any(s.get("run", "").strip() == "make test" for _, s in steps({"jobs": {"t": workflow["jobs"]["test"]}}))
     preview = workflow["jobs"]["preview"]
-    assert preview["needs"] == "test"
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert preview["needs"] == ["test", "stacks"]
+    # One preview per Pulumi.<stack>.yaml, in that stack's GitHub environment (its secrets only).
+    assert preview["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    assert preview["environment"] == "${{ matrix.environment }}"
+    assert any("scripts/stacks.py" in s.get("run", "") for s in workflow["jobs"]["stacks"]["steps"])
+    _tunnel_before_pulumi(preview)
     assert preview["permissions"] == {"contents": "read", "pull-requests": "write"}
     (step,) = _pulumi_steps({"jobs": {"preview": preview}})
     assert step["with"]["command"] == "preview"
@@ -132,9 +150,25 @@ def test_main_deploys_dev_staging_then_prod_behind_an_environment():
     (step,) = _pulumi_steps(up)
     assert step["with"]["command"] == "up" and step["with"]["policyPacks"] == "policy"
     assert "comment-on-pr" not in step["with"] and "permissions" not in job
+    _tunnel_before_pulumi(job)
     assert job["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
 
 
 def test_policy_pack_config_exists_for_every_stack():
     for stack in ("dev", "staging", "prod"):
         assert (ROOT / "policy" / "config" / f"{stack}.json").exists()
+
+
+def test_drift_check_previews_every_stack_daily_and_reports_drift():
+    workflow = load(WORKFLOWS / "drift.yml")
+    assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
+    job = workflow["jobs"]["drift"]
+    assert job["environment"] == "${{ matrix.environment }}"
+    assert job["strategy"]["matrix"]["include"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    (step,) = _pulumi_steps({"jobs": {"drift": job}})
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["refresh"] is True and step["with"]["expect-no-changes"] is True
+    report = job["steps"][-1]
+    assert report["if"] == "failure() && steps.preview.outcome == 'failure'" and step["id"] == "preview"
+    assert "gh issue create" in report["run"] and "gh issue comment" in report["run"]
+    _tunnel_before_pulumi(job)
