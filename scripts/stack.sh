@@ -51,12 +51,13 @@ if [ "$action" = up ]; then
   echo "Admin user: $(pulumi stack output grafanaAdminUser --stack "$stack")"
   echo "Password:   pulumi stack output grafanaAdminPassword --show-secrets --stack $stack"
 else
-  # The data volumes are protected: everything else goes, they stay in the stack.
+  # The data volumes and the generated Grafana password are protected: everything else goes.
   pulumi destroy --stack "$stack" --yes --non-interactive --exclude-protected
   echo
-  echo "Kept: the protected volumes monitoring-$stack-prometheus-data and monitoring-$stack-grafana-data"
-  echo "(and -alertmanager-data if enabled): metrics and Grafana's database survive, and the next"
-  echo "'make up' reuses them. To delete them too:"
+  echo "Kept: the protected volumes monitoring-$stack-prometheus-data and monitoring-$stack-grafana-data,"
+  echo "and the generated Grafana admin password: metrics and Grafana's database survive, and the next"
+  echo "'make up' reuses them and still logs in. Alertmanager's volume (if it was on) is left on the"
+  echo "Docker host, outside the stack, and re-attached when it is enabled again. To delete them too:"
   echo "  pulumi state unprotect --all --stack $stack --yes && pulumi destroy --stack $stack --yes"
   echo "  docker volume rm monitoring-$stack-prometheus-data monitoring-$stack-grafana-data"
 fi

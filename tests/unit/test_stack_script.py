@@ -126,3 +126,5 @@ def test_down_keeps_the_protected_volumes_and_says_so(project):
     assert result.returncode == 0, result.stderr
     assert "pulumi destroy --stack dev --yes --non-interactive --exclude-protected" in calls(project)
     assert "monitoring-dev-prometheus-data" in result.stdout and "monitoring-dev-grafana-data" in result.stdout
+    # The password Grafana's retained database has stays too, so the next `make up` logs in.
+    assert "generated Grafana admin password" in result.stdout
