@@ -74,6 +74,10 @@ class ContainerSpec:
     mounts: Sequence[docker.ContainerMountArgs] = ()
     uploads: Sequence[docker.ContainerUploadArgs] = ()
     pid_mode: str | None = None
+    # "host": the host's network namespace instead of the stack network (no published ports).
+    network_mode: str | None = None
+    # An upload's content is a secret (declared, for policy packs that see no secret markers).
+    secret_uploads: bool = False
     # Block dependants until the healthcheck passes (needs a healthcheck).
     wait: bool = False
     # Seconds a replaced or deleted container gets to stop cleanly (SIGTERM) before it is killed.
@@ -133,7 +137,8 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
     configured: dict[str, Any] = {
         "restart": placement.restart_policy,
         "memory": spec.memory_mb,
-        "networks_advanced": [docker.ContainerNetworksAdvancedArgs(name=placement.network)],
+        "networks_advanced": None if spec.network_mode == "host"
+        else [docker.ContainerNetworksAdvancedArgs(name=placement.network)],
         "ports": [docker.ContainerPortArgs(internal=inside, external=outside, ip=placement.bind_address,
                                            protocol="tcp")
                   for inside, outside in spec.ports],
@@ -143,7 +148,7 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
     }
     # Secret inputs are declared too: policy packs see no secret markers on inputs.
     secret_outputs = ["envs"] if _has_secret(spec.envs) else []
-    if any(not isinstance(pulumi.get(upload, "content"), str) for upload in spec.uploads):
+    if spec.secret_uploads:
         secret_outputs.append("uploads")
     if spec.secret or placement.secret:
         configured = {key: None if value in (None, []) else pulumi.Output.secret(value)
@@ -159,6 +164,7 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         volumes=list(spec.volumes) or None,
         mounts=list(spec.mounts) or None,
         pid_mode=spec.pid_mode,
+        network_mode=spec.network_mode,
         stop_timeout=spec.stop_grace_seconds,
         destroy_grace_seconds=spec.stop_grace_seconds,
         wait=spec.wait,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
@@ -21,6 +23,9 @@ class StackNetwork(pulumi.ComponentResource):
     """Creates a user-defined bridge network (container names resolve on it), or joins one."""
 
     name: pulumi.Output[str]
+    # The host's address on this network (its bridge gateway): reachable from every container
+    # on it, and from nowhere outside the host.
+    gateway: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: StackNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:StackNetwork", resource_name, None, opts)
@@ -33,4 +38,15 @@ class StackNetwork(pulumi.ComponentResource):
                                      driver="bridge", attachable=True,
                                      opts=pulumi.ResourceOptions(parent=self))
             self.name = network.name
-        self.register_outputs({"name": self.name})
+        # Read back from Docker (it assigns the subnet): the same lookup for a created network.
+        ipam = docker.get_network_output(name=self.name, opts=pulumi.InvokeOutputOptions(parent=self)).ipam_configs
+        self.gateway = ipam.apply(_gateway)
+        self.register_outputs({"name": self.name, "gateway": self.gateway})
+
+
+def _gateway(configs: Sequence[Any]) -> str:
+    gateways = [c.gateway if hasattr(c, "gateway") else c.get("gateway") for c in configs or []]
+    ipv4 = [g for g in gateways if g and ":" not in g]
+    if not ipv4:
+        raise ValueError("the stack network has no IPv4 gateway: node_exporter (host network) listens on it")
+    return ipv4[0]

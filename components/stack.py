@@ -87,7 +87,8 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         inputs = {**credentials, **{key: getattr(demo, attribute) for key, attribute in exporter.row.demo.items()
                                     if demo is not None}}
         exporters[exporter.name] = Exporter(exporter.row.service, ExporterArgs(
-            config=exporter, placement=placement, inputs=inputs, secret=cfg.is_secret("exporters")))
+            config=exporter, placement=placement, inputs=inputs, host_address=network.gateway,
+            secret=cfg.is_secret("exporters")))
 
     grafana = GrafanaServer("grafana", GrafanaServerArgs(
         config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement,
@@ -108,11 +109,13 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         outputs["alertmanagerUrl"] = alertmanager.url
 
     p = cfg.prometheus
-    prometheus_yml = render_prometheus_config(
+    # Rendered once every target is known (a host-network exporter's address is the gateway's).
+    known_targets: pulumi.Output[Any] = pulumi.Output.from_input(targets)
+    prometheus_yml = known_targets.apply(lambda known: render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
-        scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[f"{RULES_DIR}/*.yml"],
+        scrape_timeout=p.scrape_timeout, targets=known, rule_files=[f"{RULES_DIR}/*.yml"],
         alertmanager_targets=alertmanager_targets,
-        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)})
+        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)}))
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
         secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password},

@@ -36,7 +36,7 @@ class Alertmanager(pulumi.ComponentResource):
             command=[f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager", "--cluster.listen-address="],
             # prom/alertmanager is busybox-based: wget, no curl.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
-            uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=rendered)],
+            uploads=[docker.ContainerUploadArgs(file=CONFIG_PATH, content=rendered)], secret_uploads=True,
         )
         # Silences and the notification log: worth keeping (retained on delete), not worth
         # blocking `enabled: false` for, which a protected volume would.

@@ -97,6 +97,7 @@ class DemoWorkload(pulumi.ComponentResource):
             uploads=[docker.ContainerUploadArgs(
                 file=redis_conf.CONFIG_PATH,
                 content=pulumi.Output.secret(redis_password.apply(redis_conf.render_redis_conf)))],
+            secret_uploads=True,
             healthcheck=list(redis_conf.HEALTHCHECK),
             wait=True,
         ), pinned_image(f"{resource_name}-redis-image", IMAGES["redis"], self), self)

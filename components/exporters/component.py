@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,8 @@ class ExporterArgs(ServiceArgs):
     # Values of the row's inputs: its settings (plain) and credentials (secret Outputs),
     # demo mode's values already in place.
     inputs: Mapping[str, pulumi.Input[str] | None] = field(default_factory=dict)
+    # The host's address on the stack network: where a host-network exporter listens.
+    host_address: pulumi.Input[str] | None = None
 
 
 def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pulumi.Input[str]]:
@@ -33,21 +35,37 @@ def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pul
     return envs
 
 
+def _with_address(parts: Sequence[str], address: pulumi.Input[str]) -> list[Any]:
+    """`{address}` in a command or healthcheck filled with an address that may be an Output."""
+    def filled(part: str) -> pulumi.Output[str]:
+        def fill(known: str) -> str:
+            return part.format(address=known)
+        return pulumi.Output.from_input(address).apply(fill)
+
+    return [filled(part) if "{address}" in part else part for part in parts]
+
+
 class Exporter(pulumi.ComponentResource):
     """One exporter container. Exporters publish no host port: Prometheus scrapes them on the network."""
 
     container: docker.Container
-    target: str
+    # host:port Prometheus scrapes (known at deploy time only for a host-network exporter).
+    target: pulumi.Input[str]
 
     def __init__(self, resource_name: str, args: ExporterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:Exporter", resource_name, None, opts)
         row = args.config.row
         inputs = {**args.config.settings, **args.inputs}
+        if row.host_network and args.host_address is None:
+            raise ValueError(f"{row.name}: a host-network exporter needs the stack network's host address")
+        # Where it listens: the gateway on the host's network, else every address of its container.
+        address: pulumi.Input[str] = (args.host_address or "") if row.host_network else "127.0.0.1"
         spec = service_spec(
             row.service, args.config, args,
             envs=exporter_envs(args.config, inputs) or None,
-            command=row.args(inputs),
-            healthcheck=row.healthcheck,
+            command=_with_address(row.args(inputs), address),
+            healthcheck=_with_address(row.healthcheck, address) if row.healthcheck else None,
+            network_mode="host" if row.host_network else None,
             # A plain read-only bind: `rslave` propagation fails where / is a private mount
             # (WSL2, Docker Desktop, some NAS), and node_exporter does not need new mounts live.
             mounts=[docker.ContainerMountArgs(target="/host", source="/", type="bind", read_only=True)]
@@ -56,5 +74,6 @@ class Exporter(pulumi.ComponentResource):
         )
         image = pinned_image(f"{resource_name}-image", args.config.image, self, secret=args.secret)
         self.container = service_container(resource_name, spec, image, self)
-        self.target = f"{spec.container_name}:{row.port}"
+        self.target = (pulumi.Output.concat(address, f":{row.port}") if row.host_network
+                       else f"{spec.container_name}:{row.port}")
         self.register_outputs({"target": self.target})

@@ -82,6 +82,9 @@ class ExporterRow:
     healthcheck: tuple[str, ...] | None = None
     # Mount the host's root read-only at /host and share the host's process namespace.
     host_root: bool = False
+    # Run in the host's network namespace (host network metrics), listening only on the stack
+    # network's gateway; `{address}` in the command and healthcheck is where it listens.
+    host_network: bool = False
     # Credentials (top-level secret config keys) it needs outside demo mode.
     requires: tuple[str, ...] = ()
     # In demo mode: input (setting or credential) -> attribute of the demo workload.
@@ -103,7 +106,8 @@ class ExporterRow:
         return f"{self.name}-exporter"
 
     def args(self, settings: Mapping[str, Any]) -> list[str]:
-        return [part.format(**settings) for part in self.command]
+        """The command with settings filled in (`{address}` is left for the component)."""
+        return [part.format(**{"address": "{address}", **settings}) for part in self.command]
 
 
 def _wget(port: int, path: str = "/") -> tuple[str, ...]:
@@ -121,7 +125,10 @@ EXPORTERS: tuple[ExporterRow, ...] = (
     ExporterRow(
         name="node", title="Host", image="prom/node-exporter:v1.10.2", port=9100, memory_mb=128,
         # It reads the host's filesystems and processes, not the container's.
-        command=("--path.rootfs=/host",), healthcheck=_wget(9100), host_root=True,
+        # On the host's network (its own interfaces would be a container's), listening on the
+        # stack network's gateway only: Prometheus reaches it there, nothing outside the host does.
+        command=("--path.rootfs=/host", "--web.listen-address={address}:9100"),
+        healthcheck=("wget", "-q", "-O", "/dev/null", "http://{address}:9100/"), host_root=True, host_network=True,
     ),
     ExporterRow(
         name="postgres", title="PostgreSQL", image="quay.io/prometheuscommunity/postgres-exporter:v0.18.1",

@@ -20,7 +20,8 @@ PORT = 9090
 @dataclass(kw_only=True)
 class PrometheusServerArgs(ServiceArgs):
     config: PrometheusConfig
-    prometheus_yml: str
+    # Text, or an Output of it where a target's address is only known at deploy time.
+    prometheus_yml: pulumi.Input[str]
     rule_files: Mapping[str, str]
     # Files the config refers to that hold credentials (a scrape's password_file): uploaded as secrets.
     secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -50,7 +51,7 @@ class PrometheusServer(pulumi.ComponentResource):
             ],
             # prom/prometheus is busybox-based: wget is there, curl is not.
             healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
-            uploads=uploads,
+            uploads=uploads, secret_uploads=bool(args.secret_files),
         )
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/prometheus")

@@ -116,7 +116,9 @@ class _Mocks(pulumi.runtime.Mocks):
         self.program.invokes.append((args.token, dict(args.args)))
         if args.token == "docker:index/getNetwork:getNetwork":
             return {"id": f"net-{args.args['name']}", "name": args.args["name"], "driver": "bridge",
-                    "scope": "local", "internal": False, "ipamConfigs": [], "options": {}}
+                    "scope": "local", "internal": False, "options": {},
+                    # What Docker assigns a user-defined bridge: its gateway is the host's side.
+                    "ipamConfigs": [{"subnet": "172.30.0.0/16", "gateway": "172.30.0.1"}]}
         return {}
 
 

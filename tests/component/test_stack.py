@@ -84,6 +84,9 @@ def test_every_container_has_restart_policy_memory_limit_and_the_stack_network(p
     for container in prod.of_type(CONTAINER):
         assert container.inputs["restart"] == "unless-stopped"
         assert container.inputs["memory"] > 0
+        if container.name == "node-exporter":  # the host's network: see test_exporter_commands_...
+            assert container.inputs["networkMode"] == "host" and "networksAdvanced" not in container.inputs
+            continue
         assert container.inputs["networksAdvanced"][0]["name"] == "monitoring-dev-net"
     network = prod.one(NETWORK, "network")
     assert network.inputs["name"] == "monitoring-dev-net" and network.inputs["driver"] == "bridge"
@@ -125,7 +128,8 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
         targets={
             "prometheus": ["localhost:9090"],
             "grafana": ["monitoring-dev-grafana:3000"],
-            "node": ["monitoring-dev-node-exporter:9100"],
+            # On the host's network, listening on the stack network's gateway (Docker's answer, faked).
+            "node": ["172.30.0.1:9100"],
             "postgres": ["monitoring-dev-postgres-exporter:9187"],
             "redis": ["monitoring-dev-redis-exporter:9121"],
             "nginx": ["monitoring-dev-nginx-exporter:9113"],
@@ -269,11 +273,14 @@ def test_no_credential_appears_in_plaintext(program_name, request):
 def test_exporter_commands_healthchecks_and_host_access(prod):
     found = containers(prod)
     node = found["node-exporter"].inputs
-    assert node["command"] == ["--path.rootfs=/host"]
+    # The host's network namespace (host interfaces for Network Traffic), listening only on the
+    # stack network's gateway: Prometheus reaches it there, nothing outside the host does.
+    assert node["networkMode"] == "host" and "networksAdvanced" not in node and not node.get("ports")
+    assert node["command"] == ["--path.rootfs=/host", "--web.listen-address=172.30.0.1:9100"]
     assert node["pidMode"] == "host"
     # Plain read-only bind, no `rslave` propagation (refused where / is a private mount).
     assert node["mounts"] == [{"target": "/host", "source": "/", "type": "bind", "readOnly": True}]
-    assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/"]
+    assert node["healthcheck"]["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://172.30.0.1:9100/"]
     assert found["postgres-exporter"].inputs["healthcheck"]["tests"][1] == "wget"
     # scratch images: no shell, no healthcheck
     assert "healthcheck" not in found["redis-exporter"].inputs
@@ -313,7 +320,11 @@ def test_joining_an_existing_network_creates_none():
     assert program.of_type(NETWORK) == []
     assert ("docker:index/getNetwork:getNetwork", {"name": "platform"}) in program.invokes
     for container in program.of_type(CONTAINER):
-        assert container.inputs["networksAdvanced"][0]["name"] == "platform"
+        if container.name != "node-exporter":
+            assert container.inputs["networksAdvanced"][0]["name"] == "platform"
+    # node_exporter listens on that network's gateway, read from Docker.
+    node = containers(program)["node-exporter"].inputs
+    assert "--web.listen-address=172.30.0.1:9100" in node["command"]
 
 
 def test_components_use_type_tokens_and_parent_their_children(prod):
