@@ -23,6 +23,7 @@ from components.prometheus.config import render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
 from components.prometheus.server import RULES_DIR, SECRETS_DIR, PrometheusServer, PrometheusServerArgs
+from components.prometheus.targets import scrape_targets
 from components.types import is_all_interfaces, parse_ip
 
 GRAFANA_METRICS_PASSWORD_FILE = f"{SECRETS_DIR}/grafana-metrics-password"
@@ -75,12 +76,10 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     # What each exporter row may read besides its settings: the stack's credentials.
     credentials: dict[str, pulumi.Input[str] | None] = {
         "postgresDsn": _secret(cfg.postgres_dsn), "redisPassword": _secret(cfg.redis_password)}
-    django_targets = list(cfg.django_targets)
     demo: DemoWorkload | None = None
     if cfg.demo:
         # Demo mode: the exporters and scrape targets watch the demo services (each row says which).
         demo = DemoWorkload("demo", DemoWorkloadArgs(placement=placement))
-        django_targets = [demo.django_target]
 
     exporters = {}
     for exporter in cfg.enabled_exporters():
@@ -94,12 +93,9 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         config=cfg.grafana, admin_password=_secret(cfg.grafana_admin_password), placement=placement,
         secret=cfg.is_secret("grafana")))
 
-    targets = {
-        "prometheus": [f"localhost:{PROMETHEUS_PORT}"],
-        "grafana": [grafana.target],
-        "django": django_targets,
-        **{name: [exporter.target] for name, exporter in exporters.items()},
-    }
+    targets = scrape_targets(cfg, prometheus=f"localhost:{PROMETHEUS_PORT}", grafana=grafana.target,
+                             exporters={name: exporter.target for name, exporter in exporters.items()},
+                             demo_django=demo.django_target if demo is not None else None)
     alertmanager_targets = []
     outputs: dict[str, Any] = {}
     if cfg.alertmanager.enabled:
@@ -115,7 +111,9 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
         scrape_timeout=p.scrape_timeout, targets=known, rule_files=[f"{RULES_DIR}/*.yml"],
         alertmanager_targets=alertmanager_targets,
-        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)}))
+        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)},
+        # Every series and alert says which environment it comes from.
+        external_labels={"environment": stack, **p.external_labels}))
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
         secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password},

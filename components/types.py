@@ -393,6 +393,31 @@ def parse_network_name(value: Any) -> str:
 NetworkName = Annotated[str, BeforeValidator(parse_network_name)]
 
 
+# --- Prometheus labels --------------------------------------------------------------------
+
+LABEL_HELP = ("a Prometheus label name: letters, digits and _, not starting with a digit or __, "
+              "and not `job` (job names are fixed)")
+LABEL_VALUE_HELP = "a non-empty label value without control characters (at most 256 characters)"
+
+
+def parse_label_name(value: Any) -> str:
+    text = _text(value, LABEL_HELP)
+    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]{0,99}", text) or text.startswith("__") or text == "job":
+        raise not_allowed(LABEL_HELP)
+    return text
+
+
+def parse_label_value(value: Any) -> str:
+    text = _text(value, LABEL_VALUE_HELP)
+    if not text or len(text) > 256 or any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
+        raise not_allowed(LABEL_VALUE_HELP)
+    return text
+
+
+LabelName = Annotated[str, BeforeValidator(parse_label_name)]
+LabelValue = Annotated[str, BeforeValidator(parse_label_value)]
+
+
 def pattern(regex: str, allowed: str) -> Callable[[Any], str]:
     """A validator for text matching `regex` as a whole (ASCII classes only in `regex`)."""
     compiled = re.compile(regex)

@@ -64,7 +64,7 @@ def _receiver(receiver: WebhookReceiver | EmailReceiver | SlackReceiver) -> dict
 
 
 def render_alertmanager_config(config: AlertmanagerConfig,
-                               group_by: Sequence[str] = ("alertname", "job")) -> str:
+                               group_by: Sequence[str] = ("environment", "alertname", "job")) -> str:
     """alertmanager.yml text routing every alert to every receiver of a validated config.
 
     `group_by` is a list of label names, or ["..."] to group by all labels.

@@ -77,7 +77,7 @@ def _walk(loc: tuple[int | str, ...]) -> tuple[str, type[BaseModel] | None, Fiel
         if isinstance(part, int):
             text += f"[{part}]"
             continue
-        if part.startswith("function-"):
+        if part.startswith("function-") or part == "[key]":  # validator frames; a dict key's own check
             continue
         if part in RECEIVER_TYPES and index and isinstance(loc[index - 1], int):
             # The union tag pydantic puts in the location: pick that receiver's model.

@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.exporters.table import EXPORTER_MODELS, EXPORTERS, ExporterConfig
+from components.exporters.table import EXPORTER_MODELS, EXPORTER_NAMES, EXPORTERS, ExporterConfig
 from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
 from components.types import (
     HTTP,
@@ -36,7 +36,10 @@ from components.types import (
     HostPort,
     ImageRef,
     IPAddress,
+    LabelName,
+    LabelValue,
     Port,
+    check_host_port,
     duration_ms,
     has_credentials,
     megabytes,
@@ -171,6 +174,10 @@ class PrometheusConfig(Model):
         json_schema_extra={"default_text": "`10s` (the interval, if shorter)"},
         description="Scrape timeout, at most the scrape interval.")
     memory_mb: Annotated[int, megabytes(256)] = Field(1024, description="Memory limit of the container, MB.")
+    external_labels: dict[LabelName, LabelValue] = Field(
+        default_factory=dict, json_schema_extra={"default_text": "`{\"environment\": \"<stack name>\"}`"},
+        description="Labels on every alert and remote-written series (`external_labels`); `environment` "
+                    "is the stack name unless given here.")
 
     @field_validator("scrape_timeout", mode="before")
     @classmethod
@@ -214,9 +221,66 @@ else:
 
 # --- targets -----------------------------------------------------------------------------
 
-class TargetsConfig(Model):
-    django: Annotated[tuple[HostPort, ...], BeforeValidator(_a_non_empty_list)] = Field(
-        ("django:8000",), description="`host:port` of each Django process exposing `/metrics`.")
+def _target_object(value: Any) -> Any:
+    # `host:port` alone is the short form of {"address": "host:port"} (checked here, so a bad one
+    # is named by its place in the list).
+    return {"address": check_host_port(value)} if isinstance(value, str) else _an_object(value)
+
+
+class ScrapeTarget(Model):
+    """One more `host:port` for a fixed job, with optional labels (`host`, `role`, ...)."""
+
+    address: HostPort
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
+
+    @property
+    def instance(self) -> str:
+        """A readable `instance`: the one given, else `<host label>:<port>`, else the address."""
+        if "instance" in self.labels:
+            return self.labels["instance"]
+        if "host" in self.labels:
+            return f"{self.labels['host']}:{self.address.rsplit(':', 1)[1]}"
+        return self.address
+
+    def rendered_labels(self) -> dict[str, str]:
+        """The labels Prometheus attaches: the given ones, and `instance` when it is not the address."""
+        labels = dict(self.labels)
+        if self.instance != self.address:
+            labels["instance"] = self.instance
+        return labels
+
+
+Target = Annotated[ScrapeTarget, BeforeValidator(_target_object)]
+
+
+class TargetsBase(Model):
+    def of(self, job: str) -> tuple[ScrapeTarget, ...]:
+        found: tuple[ScrapeTarget, ...] = getattr(self, job)
+        return found
+
+
+def _unique_instances(targets: tuple[ScrapeTarget, ...]) -> tuple[ScrapeTarget, ...]:
+    seen = [t.instance for t in targets]
+    for index, instance in enumerate(seen):
+        if instance in seen[:index]:
+            raise cross_field(f"[{index}]", targets[index].address,
+                              f"a target whose instance ({instance}) no other target of the job has")
+    return targets
+
+
+if TYPE_CHECKING:
+    TargetsConfig = TargetsBase
+else:
+    TargetsConfig = create_model(
+        "TargetsConfig", __base__=TargetsBase,
+        django=(Annotated[tuple[Target, ...], BeforeValidator(_a_non_empty_list), AfterValidator(_unique_instances)],
+                Field(("django:8000",), validate_default=True,
+                      description="Each Django process exposing `/metrics`: `host:port`, or "
+                                  "`{address, labels}` (a `host` label names the instance).")),
+        **{name: (Annotated[tuple[Target, ...], BeforeValidator(_a_list), AfterValidator(_unique_instances)],
+                  Field((), alias=name, description=f"More `{name}` targets beyond the stack's own exporter "
+                                                    "(other hosts, servers): `host:port` or `{address, labels}`."))
+           for name in EXPORTER_NAMES})
 
 
 # --- Alertmanager ------------------------------------------------------------------------
@@ -401,8 +465,8 @@ class StackConfig(Model):
         return self.exporters.enabled()
 
     @property
-    def django_targets(self) -> tuple[str, ...]:
-        return self.targets.django
+    def django_targets(self) -> tuple[ScrapeTarget, ...]:
+        return self.targets.of("django")
 
 
 def default_images() -> dict[str, str]:

@@ -30,6 +30,20 @@ def _checked(key: str, value: str, check: Any) -> str:
     return value
 
 
+def _address(target: Any) -> str:
+    address: str = target["address"] if isinstance(target, Mapping) else target
+    return address
+
+
+def _static_configs(job_targets: Sequence[Any]) -> list[dict[str, Any]]:
+    """Unlabelled targets together (in order), then one static config per labelled target."""
+    plain = [t for t in job_targets if not isinstance(t, Mapping) or not t.get("labels")]
+    labelled = [t for t in job_targets if isinstance(t, Mapping) and t.get("labels")]
+    configs: list[dict[str, Any]] = [{"targets": [_address(t) for t in plain]}] if plain else []
+    configs += [{"targets": [t["address"]], "labels": dict(t["labels"])} for t in labelled]
+    return configs
+
+
 def render_prometheus_config(
     *,
     scrape_interval: str,
@@ -39,15 +53,21 @@ def render_prometheus_config(
     rule_files: Sequence[str] = (),
     alertmanager_targets: Sequence[str] = (),
     basic_auth: Mapping[str, tuple[str, str]] | None = None,
+    external_labels: Mapping[str, str] | None = None,
 ) -> str:
-    """Return prometheus.yml text. `targets` maps job name -> host:port list; `basic_auth` maps
-    a job to (username, password_file): the password stays in that file, out of this text."""
+    """Return prometheus.yml text.
+
+    `targets` maps job name -> targets, each `host:port` or {"address": host:port, "labels": {...}}
+    (labelled targets get a static config of their own; an `instance` label names the instance).
+    `basic_auth` maps a job to (username, password_file): the password stays in that file, out of
+    this text. `external_labels` (environment, ...) go on every alert and remote-written series.
+    """
     unknown = sorted(set(targets) - set(JOB_NAMES))
     if unknown:
         raise ValueError(f"targets: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
-    for job, addresses in {**targets, "alertmanager": alertmanager_targets}.items():
-        for address in addresses:
-            _checked(f"targets.{job}", address, parse_host_port)
+    for job, job_targets in {**targets, "alertmanager": alertmanager_targets}.items():
+        for target in job_targets:
+            _checked(f"targets.{job}", _address(target), parse_host_port)
     config: dict[str, Any] = {
         "global": {
             "scrape_interval": _checked("scrape_interval", scrape_interval, duration_ms),
@@ -55,6 +75,8 @@ def render_prometheus_config(
             "evaluation_interval": _checked("evaluation_interval", evaluation_interval, duration_ms),
         },
     }
+    if external_labels:
+        config["global"]["external_labels"] = dict(external_labels)
     if rule_files:
         config["rule_files"] = list(rule_files)
     if alertmanager_targets:
@@ -66,7 +88,7 @@ def render_prometheus_config(
     config["scrape_configs"] = [
         {"job_name": job, "metrics_path": METRICS_PATH,
          **({"basic_auth": {"username": auth[job][0], "password_file": auth[job][1]}} if job in auth else {}),
-         "static_configs": [{"targets": list(targets[job])}]}
+         "static_configs": _static_configs(targets[job])}
         for job in JOB_NAMES
         if targets.get(job)
     ]

@@ -137,7 +137,8 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
             "django": ["django:8000"],
         },
         # Grafana's /metrics needs basic auth; the password is in a secret file, not in prometheus.yml.
-        basic_auth={"grafana": ("prometheus", "/etc/prometheus/secrets/grafana-metrics-password")})
+        basic_auth={"grafana": ("prometheus", "/etc/prometheus/secrets/grafana-metrics-password")},
+        external_labels={"environment": "dev"})
     assert uploads.pop("/etc/prometheus/prometheus.yml") == expected_yml
     metrics_password = uploads.pop("/etc/prometheus/secrets/grafana-metrics-password")
     assert isinstance(metrics_password, SecretValue)
@@ -163,7 +164,9 @@ def test_scrape_settings_and_retention_come_from_config():
     container = containers(program)["prometheus"]
     rendered = yaml.safe_load(next(u["content"] for u in container.inputs["uploads"]
                                    if u["file"] == "/etc/prometheus/prometheus.yml"))
-    assert rendered["global"] == {"scrape_interval": "30s", "scrape_timeout": "20s", "evaluation_interval": "1m"}
+    assert rendered["global"] == {"scrape_interval": "30s", "scrape_timeout": "20s", "evaluation_interval": "1m",
+                                  # Alerts and remote-written series say which environment they are from.
+                                  "external_labels": {"environment": "dev"}}
     django = next(j for j in rendered["scrape_configs"] if j["job_name"] == "django")
     assert django["static_configs"] == [{"targets": ["web-1:8000", "web-2:8000"]}]
     assert "--storage.tsdb.retention.time=30d" in container.inputs["command"]
@@ -465,3 +468,22 @@ def test_grafana_api_url_is_where_the_provider_connects():
     assert program.outputs["grafanaUrl"] == ("http://10.0.4.12:3000", False)  # what people open is unchanged
     without = run_program({**PROD, "bindAddress": "10.0.4.12"}, PROD_SECRETS)
     assert without.one("pulumi:providers:grafana", "grafana-content-provider").inputs["url"] == "http://10.0.4.12:3000"
+
+
+def test_a_fleet_extra_targets_with_readable_instances_and_environment_labels():
+    program = run_program({**PROD, "prometheus": {"externalLabels": {"region": "eu-west-1"}}, "targets": {
+        "node": ["10.0.1.5:9100", {"address": "10.0.1.6:9100", "labels": {"host": "web-2", "role": "app"}}],
+        "postgres": [{"address": "pg-exporter-2:9187", "labels": {"instance": "orders-db"}}],
+        "django": [{"address": "10.0.1.5:8000", "labels": {"host": "web-1"}}, "10.0.1.6:8000"],
+    }}, PROD_SECRETS, stack="staging")
+    rendered = yaml.safe_load(next(u["content"] for u in containers(program)["prometheus"].inputs["uploads"]
+                                   if u["file"] == "/etc/prometheus/prometheus.yml"))
+    jobs = {job["job_name"]: job["static_configs"] for job in rendered["scrape_configs"]}
+    # The stack's own exporter first, then the extra targets; a `host` label names the instance.
+    assert jobs["node"] == [
+        {"targets": ["172.30.0.1:9100", "10.0.1.5:9100"]},
+        {"targets": ["10.0.1.6:9100"], "labels": {"host": "web-2", "role": "app", "instance": "web-2:9100"}}]
+    assert jobs["postgres"][-1] == {"targets": ["pg-exporter-2:9187"], "labels": {"instance": "orders-db"}}
+    assert jobs["django"] == [{"targets": ["10.0.1.6:8000"]},
+                              {"targets": ["10.0.1.5:8000"], "labels": {"host": "web-1", "instance": "web-1:8000"}}]
+    assert rendered["global"]["external_labels"] == {"environment": "staging", "region": "eu-west-1"}

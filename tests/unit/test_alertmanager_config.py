@@ -20,12 +20,12 @@ SLACK = {"name": "slack", "type": "slack", "api_url": "https://hooks.slack.com/s
          "channel": "#alerts"}
 
 
-def render_alertmanager_config(receivers, group_by=("alertname", "job"), **timings) -> str:
+def render_alertmanager_config(receivers, group_by=None, **timings) -> str:
     """Validate as the config model does, then render (the only way the stack renders)."""
     keys = {"group_wait": "groupWait", "group_interval": "groupInterval", "repeat_interval": "repeatInterval"}
     config = AlertmanagerConfig.model_validate(
         {"enabled": True, "receivers": receivers, **{keys[k]: v for k, v in timings.items()}})
-    return render_validated(config, group_by=group_by)
+    return render_validated(config) if group_by is None else render_validated(config, group_by=group_by)
 
 
 def _amtool() -> str:
@@ -62,7 +62,8 @@ def test_structure_routes_every_alert_to_every_receiver():
     config = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK, EMAIL, SLACK]))
     route = config["route"]
     assert route["receiver"] == "hook"
-    assert route["group_by"] == ["alertname", "job"]
+    # Grouped per environment first: one notification never mixes staging with production.
+    assert route["group_by"] == ["environment", "alertname", "job"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
     assert route["routes"] == [{"receiver": n, "continue": True} for n in ("hook", "oncall-mail", "slack")]
     assert [r["name"] for r in config["receivers"]] == ["hook", "oncall-mail", "slack"]

@@ -178,7 +178,7 @@ def test_full_config_every_value_read(form):
     assert [e.name for e in cfg.enabled_exporters()] == ["node", "postgres", "redis", "celery"]
     assert revealed(cfg.postgres_dsn) == DSN
     assert revealed(cfg.redis_password) == "redis-pw"
-    assert cfg.django_targets == ("web-1:8000", "web-2:8001", "[fd00::5]:8000")
+    assert [t.address for t in cfg.django_targets] == ["web-1:8000", "web-2:8001", "[fd00::5]:8000"]
     a = cfg.alertmanager
     assert (a.enabled, a.port, a.image, a.memory_mb) == (True, 9393, "prom/alertmanager:v0.28.0", 128)
     assert [r.model_dump(mode="json") | {"url": revealed(r.url)} for r in a.receivers] == FULL["alertmanager"]["receivers"]
@@ -416,7 +416,7 @@ BAD = [
     ("django-port-0", {"targets": {"django": ["django:0"]}}, "targets.django[0]", "django:0", "host:port"),
     ("django-port-99999", {"targets": {"django": ["django:99999"]}}, "targets.django[0]", "django:99999", "host:port"),
     ("django-url", {"targets": {"django": ["http://django:8000"]}}, "targets.django[0]", "http://django:8000", "host:port"),
-    ("django-second-not-string", {"targets": {"django": ["django:8000", 8000]}}, "targets.django[1]", 8000, "host:port"),
+    ("django-second-not-string", {"targets": {"django": ["django:8000", 8000]}}, "targets.django[1]", 8000, "object"),
     ("django-bare-ipv6", {"targets": {"django": ["::1:8000"]}}, "targets.django[0]", "::1:8000", "host:port"),
     # exporter settings
     ("nginx-uri-no-scheme", {"exporters": {"nginx": {"scrapeUri": "nginx:8080/stub_status"}}},
@@ -734,3 +734,28 @@ def test_celery_broker_schemes_celery_accepts(scheme):
 def test_a_broker_url_error_never_prints_its_password():
     problems = problems_of({**BASE, "exporters": {"celery": {"brokerUrl": "kafka://flower:hunter2@mq:9092"}}})
     assert "hunter2" not in "\n".join(problems)
+
+
+@pytest.mark.parametrize("targets, key, allowed_word", [
+    ({"node": [{"address": "h:9100", "labels": {"job": "x"}}]}, "targets.node[0].labels.job", "not `job`"),
+    ({"node": [{"address": "h:9100", "labels": {"__name__": "x"}}]}, "targets.node[0].labels.__name__", "__"),
+    ({"node": [{"address": "h:9100", "labels": {"1st": "x"}}]}, "targets.node[0].labels.1st", "label name"),
+    ({"node": [{"address": "h:9100", "labels": {"host": "a\nb"}}]}, "targets.node[0].labels.host", "control"),
+    ({"node": [{"address": "h:9100", "labels": {"host": ""}}]}, "targets.node[0].labels.host", "non-empty"),
+    ({"node": ["h:9100", "h:9100"]}, "targets.node[1]", "instance"),
+    ({"redis": [{"address": "a:9121", "labels": {"host": "x"}}, {"address": "b:9121", "labels": {"instance": "x:9121"}}]},
+     "targets.redis[1]", "instance"),
+    ({"node": ["h:9100\n"]}, "targets.node[0]", "host:port"),
+    ({"mysql": ["h:9104"]}, "targets.mysql", None),
+])
+def test_extra_targets_and_their_labels_are_checked(targets, key, allowed_word):
+    problems = problems_of({**BASE, "targets": targets})
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"monitoring:{key}: ")
+    if allowed_word:
+        assert allowed_word in parse_line(problems[0])["allowed"]
+
+
+def test_external_labels_are_checked():
+    line = only_problem({**BASE, "prometheus": {"externalLabels": {"job": "x"}}})
+    assert line["key"] == "prometheus.externalLabels.job"

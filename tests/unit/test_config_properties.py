@@ -32,6 +32,7 @@ from components.config import ConfigError, StackConfig, load_config
 from components.exporters.table import EXPORTER_NAMES
 from components.prometheus.config import JOB_NAMES, render_prometheus_config
 from components.prometheus.rules import RULES_DIR
+from components.prometheus.targets import scrape_targets
 from components.types import FLOATING_TAGS, duration_ms
 from tests.tools import require_tool
 
@@ -431,22 +432,28 @@ def raw_configs(draw: Any) -> dict[str, Any]:
 
 def prometheus_yml(cfg: StackConfig) -> str:
     """prometheus.yml as components/stack.py renders it, the real rule files by absolute path."""
-    django = [f"{PREFIX}-demo-django:{DEMO_DJANGO_PORT}"] if cfg.demo else list(cfg.django_targets)
-    targets = {
-        "prometheus": [PROMETHEUS_TARGET],
-        "grafana": [f"{PREFIX}-grafana:{GRAFANA_PORT}"],
-        "django": django,
-        **{e.name: [f"{PREFIX}-{e.row.service}:{e.row.port}"] for e in cfg.enabled_exporters()},
-    }
+    targets = scrape_targets(
+        cfg, prometheus=PROMETHEUS_TARGET, grafana=f"{PREFIX}-grafana:{GRAFANA_PORT}",
+        exporters={e.name: f"{PREFIX}-{e.row.service}:{e.row.port}" for e in cfg.enabled_exporters()},
+        demo_django=f"{PREFIX}-demo-django:{DEMO_DJANGO_PORT}" if cfg.demo else None)
     am_targets = [f"{PREFIX}-alertmanager:{ALERTMANAGER_PORT}"] if cfg.alertmanager.enabled else []
     p = cfg.prometheus
     text = render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[str(RULES_DIR / "*.yml")],
-        alertmanager_targets=am_targets)
-    scraped = {job["job_name"]: job["static_configs"][0]["targets"] for job in yaml.safe_load(text)["scrape_configs"]}
-    assert scraped == {job: targets[job] for job in JOB_NAMES if job in targets}
+        alertmanager_targets=am_targets, external_labels={"environment": "dev", **p.external_labels})
+    scraped = {job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
+               for job in yaml.safe_load(text)["scrape_configs"]}
+    expected = {job: [t["address"] if isinstance(t, dict) else t for t in targets[job]] for job in JOB_NAMES}
+    assert scraped == {job: sorted_like(addresses, scraped.get(job, [])) for job, addresses in expected.items()
+                       if addresses}
     return text
+
+
+def sorted_like(addresses: list[str], rendered: list[str]) -> list[str]:
+    # Unlabelled targets come first in the file, labelled ones after: same targets, that order.
+    assert sorted(addresses) == sorted(rendered), (addresses, rendered)
+    return rendered
 
 
 def run(tool: list[str], directory: Path, name: str, text: str) -> None:

@@ -21,7 +21,8 @@ PURE_MODULES = [
     "components.types", "components.thresholds", "components.yaml_text", "components.exporters.table",
     "components.config", "components.config.reference", "components.prometheus.config",
     "components.prometheus.rules", "components.alertmanager.config", "components.grafana.datasource",
-    "components.demo.nginx", "components.demo.redis", "components.grafana.startup", "dashboards",
+    "components.demo.nginx", "components.demo.redis", "components.grafana.startup", "components.prometheus.targets",
+    "dashboards",
 ]
 PACKAGES = ("components", "dashboards", "policy")
 
