@@ -638,7 +638,8 @@ def repo_rule_files() -> list[str]:
 def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,
                   rule_files: Sequence[str], evaluation_interval: str | None = None,
                   alertmanager_targets: Sequence[str] = (),
-                  basic_auth: Mapping[str, tuple[str, str]] | None = None) -> str:
+                  basic_auth: Mapping[str, tuple[str, str]] | None = None,
+                  external_labels: Mapping[str, str] | None = None) -> str:
     from components.prometheus.config import render_prometheus_config
 
     return render_prometheus_config(
@@ -649,6 +650,7 @@ def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str,
         rule_files=rule_files,
         alertmanager_targets=list(alertmanager_targets),
         basic_auth=basic_auth,
+        external_labels=external_labels,
     )
 
 
@@ -690,7 +692,8 @@ class Prometheus(Listening):
 def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: str = "2s",
                       scrape_timeout: str = "1s", rule_files: Sequence[str] | None = None,
                       evaluation_interval: str | None = None, alertmanager_targets: Sequence[str] = (),
-                      basic_auth: Mapping[str, tuple[str, str]] | None = None) -> Iterator[Prometheus]:
+                      basic_auth: Mapping[str, tuple[str, str]] | None = None,
+                      external_labels: Mapping[str, str] | None = None) -> Iterator[Prometheus]:
     with temp_dir("prometheus") as tmp:
         port = free_port()
         all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
@@ -698,7 +701,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
             all_targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
             rule_files=repo_rule_files() if rule_files is None else rule_files,
             evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
-            basic_auth=basic_auth,
+            basic_auth=basic_auth, external_labels=external_labels,
         )
         config = tmp / "prometheus.yml"
         config.write_text(text)
