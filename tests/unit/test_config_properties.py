@@ -361,6 +361,31 @@ def some(draw: Any, value: Any) -> Any:
     return value if draw(BOOL) else None
 
 
+LABEL_NAMES = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,12}", fullmatch=True).filter(
+    lambda n: not n.startswith("__") and n != "job")
+LABEL_VALUES = st.text(min_size=1, max_size=24).filter(
+    lambda v: not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in v))
+
+
+@st.composite
+def scrape_targets_strategy(draw: Any, min_size: int = 0) -> list[Any]:
+    """Extra targets of one job: `host:port` or {address, labels}, with distinct instances."""
+    targets: list[Any] = []
+    instances: set[str] = set()
+    for _ in range(draw(st.integers(min_size, 4))):
+        address = draw(host_port(8000))
+        labels = draw(st.dictionaries(LABEL_NAMES, LABEL_VALUES, max_size=3)) if draw(BOOL) else {}
+        instance = labels.get("instance") or (f"{labels['host']}:{address.rsplit(':', 1)[1]}"
+                                              if "host" in labels else address)
+        if instance in instances:
+            continue
+        instances.add(instance)
+        targets.append({"address": address, "labels": labels} if labels else address)
+    if len(targets) < min_size:
+        targets.append(f"fallback-{len(instances)}.example:8000")
+    return targets
+
+
 @st.composite
 def raw_configs(draw: Any) -> dict[str, Any]:
     demo = draw(BOOL)
@@ -410,7 +435,8 @@ def raw_configs(draw: Any) -> dict[str, Any]:
 
     needs_dsn = not demo and is_enabled["postgres"]
     needs_redis = not demo and is_enabled["redis"]
-    django = draw(st.lists(host_port(8000), min_size=1, max_size=4))
+    django = draw(scrape_targets_strategy(min_size=1))
+    extra = {job: draw(scrape_targets_strategy()) for job in EXPORTERS if draw(BOOL)}
     config = {
         "bindAddress": draw(maybe(st.one_of(IPV4, IPV6))),
         "network": draw(maybe(NETWORK)),
@@ -422,7 +448,8 @@ def raw_configs(draw: Any) -> dict[str, Any]:
         "exporters": as_stored(draw, exporters) if exporters or draw(BOOL) else None,
         "postgresDsn": draw(DSN) if needs_dsn else draw(maybe(DSN)),
         "redisPassword": draw(SECRET) if needs_redis else draw(maybe(SECRET)),
-        "targets": some(draw, as_stored(draw, {"django": as_stored(draw, django)})),
+        "targets": some(draw, as_stored(draw, {"django": as_stored(draw, django),
+                                               **{job: as_stored(draw, found) for job, found in extra.items()}})),
         "alertmanager": as_stored(draw, alertmanager) if alertmanager or draw(BOOL) else None,
     }
     return without_none(config)
