@@ -19,7 +19,7 @@ from components.grafana.content import GrafanaContent, GrafanaContentArgs
 from components.grafana.server import METRICS_USER as GRAFANA_METRICS_USER
 from components.grafana.server import GrafanaServer, GrafanaServerArgs
 from components.network import StackNetwork, StackNetworkArgs
-from components.prometheus.config import render_prometheus_config
+from components.prometheus.config import remote_write_section, render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
 from components.prometheus.server import RULES_DIR, SECRETS_DIR, PrometheusServer, PrometheusServerArgs
@@ -106,6 +106,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
 
     p = cfg.prometheus
     # Rendered once every target is known (a host-network exporter's address is the gateway's).
+    remote_write, remote_write_files = remote_write_section(p.remote_write, SECRETS_DIR)
     known_targets: pulumi.Output[Any] = pulumi.Output.from_input(targets)
     prometheus_yml = known_targets.apply(lambda known: render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
@@ -113,10 +114,11 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         alertmanager_targets=alertmanager_targets,
         basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)},
         # Every series and alert says which environment it comes from.
-        external_labels={"environment": stack, **p.external_labels}))
+        external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write))
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
-        secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password},
+        secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password,
+                      **{path: pulumi.Output.secret(value) for path, value in remote_write_files.items()}},
         secret=cfg.is_secret("prometheus", "targets")))
 
     content = GrafanaContent("grafana-content", GrafanaContentArgs(
@@ -128,6 +130,7 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         prometheus_version=image_version(p.image),
         root_url=cfg.grafana.public_url,
         dashboards=dashboards,
+        long_term=cfg.grafana.long_term,
         secret_settings=cfg.is_secret("prometheus"),
         secret_urls=cfg.is_secret("grafana", "bindAddress"),
         depends_on=[grafana.container, prometheus.container],

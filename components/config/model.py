@@ -45,6 +45,8 @@ from components.types import (
     megabytes,
     not_allowed,
     parse_flag,
+    parse_label_name,
+    parse_label_value,
     parse_network_name,
     pattern,
     url_host,
@@ -133,6 +135,18 @@ _PLUGIN = pattern(r"[a-z0-9][a-z0-9-]*@[0-9][A-Za-z0-9_.-]*",
 _USER = pattern(r"[A-Za-z0-9._@-]{1,64}", "a user name: letters, digits, . _ @ - (at most 64)")
 
 
+class BasicAuth(Model):
+    username: Annotated[str, BeforeValidator(_USER)]
+    password: Annotated[SecretStr, _secret()]
+
+
+class LongTermDataSource(Model):
+    """A second Prometheus-type data source in Grafana, on the long-term store remote write feeds."""
+
+    url: Annotated[str, BeforeValidator(HTTP)]
+    basic_auth: BasicAuth | None = None
+
+
 class GrafanaConfig(Model):
     port: Port = Field(3000, description="Host port Grafana is published on.")
     image: ImageRef = Field("grafana/grafana:12.2.0", description="Pinned image: an exact tag or a digest.")
@@ -144,6 +158,9 @@ class GrafanaConfig(Model):
         None, json_schema_extra={"default_text": "the published port on `bindAddress` (loopback for a wildcard)"},
         description="Where this program reaches Grafana's API. Set it when `pulumi up` runs away from the Docker "
                     "host, e.g. `http://127.0.0.1:13000` through the SSH forward of `scripts/grafana_tunnel.py`.")
+    long_term: LongTermDataSource | None = Field(
+        None, description="A second Prometheus-type data source for the long-term store (its query URL, "
+                          "`basicAuth`): every dashboard's data source variable switches to it.")
     plugins: Annotated[tuple[Annotated[str, BeforeValidator(_PLUGIN)], ...], BeforeValidator(_a_list)] = Field(
         (), description="Plugins to install, each pinned as `id@version` (`GF_PLUGINS_PREINSTALL`).")
     memory_mb: Annotated[int, megabytes(128)] = Field(512, description="Memory limit of the container, MB.")
@@ -157,6 +174,58 @@ class GrafanaConfig(Model):
 # --- Prometheus --------------------------------------------------------------------------
 
 DEFAULT_SCRAPE_TIMEOUT = "10s"
+
+# RE2 (Go's regexp, what Prometheus compiles) has no lookaround and no backreferences.
+_RE2_ONLY_HELP = "a regular expression Go's RE2 accepts (no lookaround, no backreferences)"
+
+
+def _re2_regex(value: Any) -> str:
+    import re
+
+    if not isinstance(value, str) or re.search(r"\(\?<?[=!]|\(\?P=|\\[1-9]", value):
+        raise not_allowed(_RE2_ONLY_HELP)
+    try:
+        re.compile(value)
+    except re.error:
+        raise not_allowed(_RE2_ONLY_HELP) from None
+    return value
+
+
+class WriteRelabel(Model):
+    """One write relabelling step, as Prometheus' `write_relabel_configs` takes it."""
+
+    source_labels: tuple[Annotated[str, BeforeValidator(pattern(r"__name__|[a-zA-Z_][a-zA-Z0-9_]*",
+                                                                "a label name"))], ...] = ()
+    regex: Annotated[str, BeforeValidator(_re2_regex)] = "(.*)"
+    action: Literal["keep", "drop", "replace", "labeldrop", "labelkeep"] = "replace"
+    target_label: Annotated[str | None, optional(parse_label_name)] = None
+    replacement: Annotated[str | None, optional(parse_label_value)] = None
+
+
+def _url_without_credentials(value: Any) -> str:
+    url = HTTP(value)
+    if has_credentials(url):
+        raise not_allowed("an http:// or https:// URL without credentials in it (prometheus.yml is not a "
+                          "secret): use basicAuth or bearerToken")
+    return url
+
+
+class RemoteWrite(Model):
+    """A long-term or central store Prometheus sends every series to (`remote_write`)."""
+
+    url: Annotated[str, BeforeValidator(_url_without_credentials)]
+    basic_auth: BasicAuth | None = None
+    bearer_token: Annotated[SecretStr | None, _secret()] = None
+    headers: dict[Annotated[str, BeforeValidator(pattern(r"[A-Za-z0-9-]{1,64}", "an HTTP header name"))],
+                  LabelValue] = Field(default_factory=dict)
+    write_relabel_configs: tuple[WriteRelabel, ...] = ()
+
+    @field_validator("bearer_token")
+    @classmethod
+    def _one_kind_of_auth(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if token is not None and info.data.get("basic_auth") is not None:
+            raise not_allowed("basicAuth or bearerToken, not both")
+        return token
 
 
 class PrometheusConfig(Model):
@@ -174,6 +243,10 @@ class PrometheusConfig(Model):
         json_schema_extra={"default_text": "`10s` (the interval, if shorter)"},
         description="Scrape timeout, at most the scrape interval.")
     memory_mb: Annotated[int, megabytes(256)] = Field(1024, description="Memory limit of the container, MB.")
+    remote_write: Annotated[tuple[RemoteWrite, ...], BeforeValidator(_a_list)] = Field(
+        (), description="Long-term or central stores to send every series to (`remote_write`): `url`, "
+                        "`basicAuth` {username, password} or `bearerToken` (secrets), `headers`, "
+                        "`writeRelabelConfigs`. See [From one host to a fleet](#from-one-host-to-a-fleet).")
     external_labels: dict[LabelName, LabelValue] = Field(
         default_factory=dict, json_schema_extra={"default_text": "`{\"environment\": \"<stack name>\"}`"},
         description="Labels on every alert and remote-written series (`external_labels`); `environment` "

@@ -10,7 +10,15 @@ from typing import Any
 import pulumi
 import pulumiverse_grafana as grafana
 
-from components.grafana.datasource import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID, render_datasource_json_data
+from components.config.model import LongTermDataSource
+from components.grafana.datasource import (
+    DATASOURCE_NAME,
+    DATASOURCE_TYPE,
+    DATASOURCE_UID,
+    LONG_TERM_NAME,
+    LONG_TERM_UID,
+    render_datasource_json_data,
+)
 
 FOLDER_UID = "monitoring"
 FOLDER_TITLE = "Monitoring"
@@ -30,6 +38,8 @@ class GrafanaContentArgs:
     root_url: str
     # uid -> dashboard JSON text (the dashboards package renders it; __main__ passes it in).
     dashboards: Mapping[str, str]
+    # The long-term store's query URL and basic auth, for a second data source (None: none).
+    long_term: LongTermDataSource | None = None
     # Keys stored as secrets reach the data source settings (prometheus) or the URLs (grafana, bindAddress).
     secret_settings: bool = False
     secret_urls: bool = False
@@ -67,6 +77,19 @@ class GrafanaContent(pulumi.ComponentResource):
             if args.secret_settings else json.dumps(json_data, sort_keys=True),
             opts=on_grafana,
         )
+        if args.long_term is not None:
+            # Same settings as the local one; the dashboards' data source variable lists both.
+            auth = args.long_term.basic_auth
+            secure = (pulumi.Output.secret(json.dumps({"basicAuthPassword": auth.password.get_secret_value()}))
+                      if auth is not None else None)
+            grafana.oss.DataSource(
+                f"{resource_name}-long-term",
+                type=DATASOURCE_TYPE, name=LONG_TERM_NAME, uid=LONG_TERM_UID, url=args.long_term.url,
+                access_mode="proxy", is_default=False,
+                basic_auth_enabled=auth is not None, basic_auth_username=auth.username if auth else None,
+                secure_json_data_encoded=secure,
+                json_data_encoded=json.dumps(json_data, sort_keys=True),
+                opts=on_grafana)
         self.folder = grafana.oss.Folder(f"{resource_name}-folder", title=FOLDER_TITLE, uid=FOLDER_UID,
                                          opts=on_grafana)
         base = args.root_url.rstrip("/")

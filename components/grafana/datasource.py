@@ -12,6 +12,9 @@ from components.types import NotAllowed, duration_ms
 DATASOURCE_UID = "prometheus"
 DATASOURCE_TYPE = "prometheus"
 DATASOURCE_NAME = "Prometheus"
+# The optional long-term store (grafana.longTerm), a second Prometheus-type data source.
+LONG_TERM_UID = "long-term"
+LONG_TERM_NAME = "Prometheus (long-term)"
 
 
 def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -> dict[str, object]:

@@ -44,6 +44,34 @@ def _static_configs(job_targets: Sequence[Any]) -> list[dict[str, Any]]:
     return configs
 
 
+def remote_write_section(endpoints: Sequence[Any], secrets_dir: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """`remote_write` entries for validated RemoteWrite configs, and the secret files they read:
+    passwords and tokens go in files (`password_file`, `credentials_file`), never in this text."""
+    entries: list[dict[str, Any]] = []
+    files: dict[str, str] = {}
+    for index, endpoint in enumerate(endpoints):
+        entry: dict[str, Any] = {"url": endpoint.url}
+        if endpoint.basic_auth is not None:
+            path = f"{secrets_dir}/remote-write-{index}-password"
+            files[path] = endpoint.basic_auth.password.get_secret_value()
+            entry["basic_auth"] = {"username": endpoint.basic_auth.username, "password_file": path}
+        if endpoint.bearer_token is not None:
+            path = f"{secrets_dir}/remote-write-{index}-token"
+            files[path] = endpoint.bearer_token.get_secret_value()
+            entry["authorization"] = {"type": "Bearer", "credentials_file": path}
+        if endpoint.headers:
+            entry["headers"] = dict(endpoint.headers)
+        if endpoint.write_relabel_configs:
+            entry["write_relabel_configs"] = [
+                {key: value for key, value in (("source_labels", list(step.source_labels) or None),
+                                               ("regex", step.regex), ("action", step.action),
+                                               ("target_label", step.target_label),
+                                               ("replacement", step.replacement)) if value is not None}
+                for step in endpoint.write_relabel_configs]
+        entries.append(entry)
+    return entries, files
+
+
 def render_prometheus_config(
     *,
     scrape_interval: str,
@@ -54,6 +82,7 @@ def render_prometheus_config(
     alertmanager_targets: Sequence[str] = (),
     basic_auth: Mapping[str, tuple[str, str]] | None = None,
     external_labels: Mapping[str, str] | None = None,
+    remote_write: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """Return prometheus.yml text.
 
@@ -85,6 +114,8 @@ def render_prometheus_config(
     unknown = sorted(set(auth) - set(JOB_NAMES))
     if unknown:
         raise ValueError(f"basic_auth: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
+    if remote_write:
+        config["remote_write"] = [dict(entry) for entry in remote_write]
     config["scrape_configs"] = [
         {"job_name": job, "metrics_path": METRICS_PATH,
          **({"basic_auth": {"username": auth[job][0], "password_file": auth[job][1]}} if job in auth else {}),

@@ -487,3 +487,36 @@ def test_a_fleet_extra_targets_with_readable_instances_and_environment_labels():
     assert jobs["django"] == [{"targets": ["10.0.1.6:8000"]},
                               {"targets": ["10.0.1.5:8000"], "labels": {"host": "web-1", "instance": "web-1:8000"}}]
     assert rendered["global"]["external_labels"] == {"environment": "staging", "region": "eu-west-1"}
+
+
+REMOTE_WRITE = [
+    {"url": "https://vm.example.com/api/v1/write", "basicAuth": {"username": "writer", "password": "vm-hunter2"},
+     "headers": {"X-Scope-OrgID": "platform"},
+     "writeRelabelConfigs": [{"sourceLabels": ["__name__"], "regex": "go_gc_.*", "action": "drop"}]},
+    {"url": "https://mimir.example.com/api/v1/push", "bearerToken": "mimir-hunter2"},
+]
+
+
+def test_remote_write_and_the_long_term_data_source_keep_their_credentials_secret():
+    program = run_program({**PROD, "prometheus": {"remoteWrite": REMOTE_WRITE}, "grafana": {"longTerm": {
+        "url": "https://vm.example.com", "basicAuth": {"username": "reader", "password": "reader-hunter2"}}}},
+        PROD_SECRETS)
+    prometheus = containers(program)["prometheus"]
+    uploads = {u["file"]: u["content"] for u in prometheus.inputs["uploads"]}
+    rendered = yaml.safe_load(uploads["/etc/prometheus/prometheus.yml"])
+    assert rendered["remote_write"] == [
+        {"url": "https://vm.example.com/api/v1/write",
+         "basic_auth": {"username": "writer", "password_file": "/etc/prometheus/secrets/remote-write-0-password"},
+         "headers": {"X-Scope-OrgID": "platform"},
+         "write_relabel_configs": [{"source_labels": ["__name__"], "regex": "go_gc_.*", "action": "drop"}]},
+        {"url": "https://mimir.example.com/api/v1/push",
+         "authorization": {"type": "Bearer", "credentials_file": "/etc/prometheus/secrets/remote-write-1-token"}},
+    ]
+    assert uploads["/etc/prometheus/secrets/remote-write-0-password"] == SecretValue("vm-hunter2")
+    assert uploads["/etc/prometheus/secrets/remote-write-1-token"] == SecretValue("mimir-hunter2")
+    long_term = program.one("grafana:oss/dataSource:DataSource", "grafana-content-long-term")
+    assert long_term.inputs["uid"] == "long-term" and long_term.inputs["url"] == "https://vm.example.com"
+    assert long_term.inputs["basicAuthEnabled"] is True and long_term.inputs["basicAuthUsername"] == "reader"
+    assert isinstance(long_term.inputs["secureJsonDataEncoded"], SecretValue)
+    assert program.one("grafana:oss/dataSource:DataSource", "grafana-content-prometheus").inputs["isDefault"] is True
+    assert_no_plaintext(program, ["vm-hunter2", "mimir-hunter2", "reader-hunter2"])

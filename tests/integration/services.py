@@ -43,6 +43,7 @@ BINARIES = {
     "prometheus-nginx-exporter": "prometheus-nginx-exporter",
     "redis-server": "redis-server",
     "nginx": "nginx",
+    "victoria-metrics": "victoria-metrics",
 }
 PYTHON_MODULES = {
     "django": "Django",
@@ -639,7 +640,8 @@ def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str,
                   rule_files: Sequence[str], evaluation_interval: str | None = None,
                   alertmanager_targets: Sequence[str] = (),
                   basic_auth: Mapping[str, tuple[str, str]] | None = None,
-                  external_labels: Mapping[str, str] | None = None) -> str:
+                  external_labels: Mapping[str, str] | None = None,
+                  remote_write: Sequence[Mapping[str, object]] = ()) -> str:
     from components.prometheus.config import render_prometheus_config
 
     return render_prometheus_config(
@@ -651,6 +653,7 @@ def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str,
         alertmanager_targets=list(alertmanager_targets),
         basic_auth=basic_auth,
         external_labels=external_labels,
+        remote_write=remote_write,
     )
 
 
@@ -693,7 +696,8 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
                       scrape_timeout: str = "1s", rule_files: Sequence[str] | None = None,
                       evaluation_interval: str | None = None, alertmanager_targets: Sequence[str] = (),
                       basic_auth: Mapping[str, tuple[str, str]] | None = None,
-                      external_labels: Mapping[str, str] | None = None) -> Iterator[Prometheus]:
+                      external_labels: Mapping[str, str] | None = None,
+                      remote_write: Sequence[Mapping[str, object]] = ()) -> Iterator[Prometheus]:
     with temp_dir("prometheus") as tmp:
         port = free_port()
         all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
@@ -701,7 +705,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
             all_targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
             rule_files=repo_rule_files() if rule_files is None else rule_files,
             evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
-            basic_auth=basic_auth, external_labels=external_labels,
+            basic_auth=basic_auth, external_labels=external_labels, remote_write=remote_write,
         )
         config = tmp / "prometheus.yml"
         config.write_text(text)

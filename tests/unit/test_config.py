@@ -759,3 +759,20 @@ def test_extra_targets_and_their_labels_are_checked(targets, key, allowed_word):
 def test_external_labels_are_checked():
     line = only_problem({**BASE, "prometheus": {"externalLabels": {"job": "x"}}})
     assert line["key"] == "prometheus.externalLabels.job"
+
+
+@pytest.mark.parametrize("remote_write, key, allowed_word", [
+    ([{"url": "https://u:hunter2@vm.example.com/api/v1/write"}], "prometheus.remoteWrite[0].url", "basicAuth"),
+    ([{"url": "https://vm.example.com/w?token=hunter2"}], "prometheus.remoteWrite[0].url", "bearerToken"),
+    ([{"url": "https://vm/w", "basicAuth": {"username": "u", "password": "p"}, "bearerToken": "t"}],
+     "prometheus.remoteWrite[0].bearerToken", "not both"),
+    ([{"url": "https://vm/w", "writeRelabelConfigs": [{"regex": "(?!go_).*", "action": "keep"}]}],
+     "prometheus.remoteWrite[0].writeRelabelConfigs[0].regex", "RE2"),
+    ([{"url": "https://vm/w", "writeRelabelConfigs": [{"action": "hashmod"}]}],
+     "prometheus.remoteWrite[0].writeRelabelConfigs[0].action", "labeldrop"),
+    ([{"url": "ftp://vm/w"}], "prometheus.remoteWrite[0].url", "http"),
+])
+def test_remote_write_is_checked(remote_write, key, allowed_word):
+    line = only_problem({**BASE, "prometheus": {"remoteWrite": remote_write}})
+    assert line["key"] == key and allowed_word in line["allowed"]
+    assert "hunter2" not in line["value"]

@@ -72,6 +72,7 @@ def test_issue_alerts_exist():
         "DjangoHighErrorRate", "DjangoHighLatencyP95", "PostgresLowCacheHitRatio", "PostgresTooManyConnections",
         "RedisMemoryNearMax", "DjangoDown", "PostgresDown", "RedisDown", "NginxDown", "CeleryNoWorkersOnline",
         "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
+        "PrometheusRemoteWriteFailing",
     }
     assert {a["alert"] for a in ALERTS} == expected
 

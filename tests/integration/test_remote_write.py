@@ -1,0 +1,71 @@
+"""Remote write end to end: a real Prometheus 2.42 runs the `remote_write` section the program
+renders (password in a file) and writes to a real VictoriaMetrics 1.79 with basic auth; the
+series arrive with the environment label. A wrong password shows up as failed samples in
+Prometheus' own metrics, which the PrometheusRemoteWriteFailing expression sees."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import requests
+
+from components.config import load_config
+from components.prometheus.config import remote_write_section
+from components.prometheus.rules import rule_entries
+from tests.integration import services
+
+USER, PASSWORD = "writer", "Vm3tR1cs-w4iter-p4ss"
+
+
+@contextlib.contextmanager
+def victoria_metrics() -> Iterator[str]:
+    with services.temp_dir("victoria-metrics") as tmp:
+        port = services.free_port()
+        process = services.Process("victoria-metrics", [
+            "victoria-metrics", f"-httpListenAddr={services.HOST}:{port}", f"-storageDataPath={tmp / 'data'}",
+            "-retentionPeriod=1", f"-httpAuth.username={USER}", f"-httpAuth.password={PASSWORD}",
+            "-search.latencyOffset=1s", "-loggerLevel=ERROR"], tmp / "vm.log", cwd=tmp)
+        with services.running(process):
+            url = f"http://{services.HOST}:{port}"
+            services.wait_until(lambda: requests.get(f"{url}/health", timeout=2).ok, timeout=30,
+                                what="VictoriaMetrics /health", proc=process)
+            yield url
+
+
+def vm_query(url: str, expr: str) -> list[dict]:
+    response = requests.get(f"{url}/api/v1/query", params={"query": expr}, auth=(USER, PASSWORD), timeout=10)
+    response.raise_for_status()
+    return response.json()["data"]["result"]
+
+
+@contextlib.contextmanager
+def writing_prometheus(vm: str, password: str, tmp) -> Iterator[services.Prometheus]:
+    cfg = load_config({"demo": True, "prometheus": {"remoteWrite": [
+        {"url": f"{vm}/api/v1/write", "basicAuth": {"username": USER, "password": password}}]}})
+    entries, files = remote_write_section(cfg.prometheus.remote_write, str(tmp))
+    for path, content in files.items():
+        with open(path, "w", encoding="utf-8") as secret_file:
+            secret_file.write(content)
+    with services.node_exporter() as node, services.prometheus_server(
+            {"node": [node.address]}, scrape_interval="1s", scrape_timeout="500ms", rule_files=[],
+            external_labels={"environment": "staging"}, remote_write=entries) as prom:
+        assert password not in prom.config_text  # the password stays in its file
+        yield prom
+
+
+def test_series_arrive_in_victoria_metrics_with_the_environment(tmp_path):
+    with victoria_metrics() as vm, writing_prometheus(vm, PASSWORD, tmp_path):
+        services.wait_until(lambda: vm_query(vm, 'up{job="node", environment="staging"}'), timeout=60,
+                            what="remote-written series in VictoriaMetrics")
+        (series,) = vm_query(vm, 'up{job="node"}')
+        assert series["metric"]["environment"] == "staging"
+        assert vm_query(vm, 'node_cpu_seconds_total{environment="staging"}')
+
+
+def test_a_wrong_password_shows_as_failed_samples_the_alert_sees(tmp_path):
+    (alert,) = [rule for rule in rule_entries("alert") if rule["alert"] == "PrometheusRemoteWriteFailing"]
+    with victoria_metrics() as vm, writing_prometheus(vm, "a-wrong-password", tmp_path) as prom:
+        # The alert's own expression (its [5m] window holds the first failures within seconds).
+        services.wait_until(lambda: prom.query(alert["expr"]), timeout=60, what="failed remote-write samples")
+        assert not vm_query(vm, 'up{job="node"}')  # nothing got in
