@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pulumi
@@ -82,7 +82,6 @@ class ContainerSpec:
     wait: bool = False
     # Seconds a replaced or deleted container gets to stop cleanly (SIGTERM) before it is killed.
     stop_grace_seconds: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     # Its service's config key is a secret (`pulumi config set --secret`): so is what it configures.
     secret: bool = False
 
@@ -118,10 +117,6 @@ def pinned_image(resource_name: str, image: str, parent: pulumi.Resource, secret
     # keep_locally: removing a stack must not delete an image other stacks on the host use.
     return docker.RemoteImage(resource_name, name=pulumi.Output.secret(image) if secret else image,
                               keep_locally=True, opts=pulumi.ResourceOptions(parent=parent))
-
-
-# The inputs of a container that carry config values, made secrets when their key is one.
-CONFIGURED_INPUTS = ("restart", "memory", "networks_advanced", "ports", "envs", "command", "uploads")
 
 
 def service_container(resource_name: str, spec: ContainerSpec, image: docker.RemoteImage,
@@ -169,7 +164,6 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         destroy_grace_seconds=spec.stop_grace_seconds,
         wait=spec.wait,
         wait_timeout=180 if spec.wait else None,
-        **spec.extra,
         # Secret env entries make the engine store `envs` as a secret; declaring it lets
         # policy packs (which see no secret markers on inputs) know it too.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on),

@@ -101,19 +101,6 @@ class DurationRange:
         return value
 
 
-def check_duration(value: Any) -> str:
-    duration_ms(value)
-    return str(value)
-
-
-Duration = Annotated[str, BeforeValidator(check_duration)]
-
-
-def duration_between(minimum: str, maximum: str, why: str = "") -> Any:
-    """`Annotated[str, ...]` for a duration in a range."""
-    return Annotated[str, BeforeValidator(DurationRange(minimum, maximum, why))]
-
-
 # --- numbers and flags -------------------------------------------------------------------
 
 PORT_HELP = "a port number from 1 to 65535"
@@ -284,9 +271,6 @@ class UrlKind:
 
 
 HTTP = UrlKind(("http", "https"))
-HttpUrl = Annotated[str, BeforeValidator(HTTP)]
-
-
 _CREDENTIAL_IN_URL = re.compile(r"://[^/?#\s]*@|[?&;](?:password|passwd|pass|pwd|token|secret|api_?key)=",
                                 re.IGNORECASE)
 
@@ -388,9 +372,6 @@ def parse_network_name(value: Any) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", text) or text in RESERVED_NETWORKS:
         raise not_allowed(NETWORK_HELP)
     return text
-
-
-NetworkName = Annotated[str, BeforeValidator(parse_network_name)]
 
 
 # --- Prometheus labels --------------------------------------------------------------------

@@ -111,12 +111,6 @@ def _policy(name: str, description: str, level: EnforcementLevel, resource_types
 _IMAGE_ID = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def image_pin_problem(reference: str) -> str | None:
-    """Why `reference` is not pinned to one build, or None when it is (the config model's own
-    image type decides, so config and policy agree)."""
-    return image_problem(reference)
-
-
 def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: Report) -> None:
     """Mandatory. An unpinned image changes under the stack without a code change: two
     previews of the same commit deploy different software, a rollback does not roll
@@ -132,7 +126,7 @@ def _check_pinned_images(args: ResourceValidationArgs, props: dict, report: Repo
         return
     if args.resource_type == CONTAINER and _IMAGE_ID.match(reference):
         return  # an image id, pinned by construction
-    problem = image_pin_problem(reference)
+    problem = image_problem(reference)
     if problem:
         report(f"{args.name}: image `{reference}` {problem}; pin an exact version tag "
                f"(prom/prometheus:v3.7.3) or a digest (@sha256:...)")
@@ -301,20 +295,21 @@ def _file_holds_credential(content: str) -> bool:
     return any(not match["key"].lower().endswith("file") for match in _FILE_CREDENTIAL.finditer(content))
 
 
-def plaintext_credentials(props: dict) -> list[str]:
+def plaintext_credentials(props: dict) -> list[tuple[str, str]]:
     """Where a container's inputs carry a credential outside a `Secret`: env entries (by name or
-    value), command arguments, uploaded files. Each finding names the place, never the value."""
-    found = []
+    value), command arguments, uploaded files. Each finding is (the input property, the place
+    in it); the value is never part of it."""
+    found: list[tuple[str, str]] = []
     for key, value, secret in _env_entries(props) or []:
         if secret or value is UNKNOWN or value == "":
             continue
         if (is_credential_key(key) and not _NOT_A_CREDENTIAL.fullmatch(value)) or credential_in_text(value):
-            found.append(f"env {key}")
+            found.append(("envs", f"env {key}"))
     command = props.get("command")
     if not isinstance(command, Secret) and isinstance(_reveal(command), list):
         for index, argument in enumerate(_reveal(command)):
             if isinstance(argument, str) and (credential_in_text(argument) or _ARGUMENT_CREDENTIAL.match(argument)):
-                found.append(f"command argument {index}")
+                found.append(("command", f"command argument {index}"))
     uploads = props.get("uploads")
     if not isinstance(uploads, Secret) and isinstance(_reveal(uploads), list):
         for upload in _reveal(uploads):
@@ -323,7 +318,7 @@ def plaintext_credentials(props: dict) -> list[str]:
                 continue
             content = _reveal(upload.get("content"))
             if isinstance(content, str) and (credential_in_text(content) or _file_holds_credential(content)):
-                found.append(f"uploaded file {upload.get('file')}")
+                found.append(("uploads", f"uploaded file {upload.get('file')}"))
     return found
 
 
@@ -331,9 +326,6 @@ def _declared_secret(args: ResourceValidationArgs, prop: str) -> bool:
     declared = getattr(args.opts, "additional_secret_outputs", None) or []
     return prop in declared
 
-
-# Which declared property covers a finding ("env X" -> envs, ...).
-_FINDING_PROPERTY = {"env": "envs", "command": "command", "uploaded": "uploads"}
 
 
 def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, report: Report) -> None:
@@ -355,8 +347,7 @@ def _check_no_plaintext_credentials(args: ResourceValidationArgs, props: dict, r
                f"(pulumi.Output.secret / a secret config value) and declare "
                f"additional_secret_outputs=[\"auth\"]")
         return
-    for finding in plaintext_credentials(props):
-        prop = _FINDING_PROPERTY[finding.split(" ", 1)[0]]
+    for prop, finding in plaintext_credentials(props):
         if _declared_secret(args, prop):
             continue
         report(f"{args.name}: {finding} holds a credential in plaintext; pass it as a Pulumi secret "

@@ -10,6 +10,7 @@ every problem is reported in one pass. Plain Python: no Pulumi import.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -180,8 +181,6 @@ _RE2_ONLY_HELP = "a regular expression Go's RE2 accepts (no lookaround, no backr
 
 
 def _re2_regex(value: Any) -> str:
-    import re
-
     if not isinstance(value, str) or re.search(r"\(\?<?[=!]|\(\?P=|\\[1-9]", value):
         raise not_allowed(_RE2_ONLY_HELP)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def _parts(annotation: Any) -> tuple[list[Any], list[Any]]:
         checks += [c.check for c in checks if hasattr(c, "check")]
         more_classes, more_checks = _parts(inner)
         return more_classes + classes, more_checks + checks
-    if origin in (typing.Union, tuple, list) or str(origin) == "<class 'types.UnionType'>":
+    if origin in (typing.Union, types.UnionType, tuple, list):
         for arg in typing.get_args(annotation):
             if arg is not Ellipsis and arg is not type(None):
                 more_classes, more_checks = _parts(arg)
