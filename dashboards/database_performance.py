@@ -5,16 +5,18 @@ from __future__ import annotations
 from components import thresholds as th
 
 from . import queries as q
+from . import variables as v
 from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
 
 UID = "database-performance"
 TITLE = "Database Performance"
 DESCRIPTION = "PostgreSQL (postgres_exporter): connections, cache hit ratio, transactions, size and row operations."
+VARIABLES = (v.ENVIRONMENT, v.PG_INSTANCE, v.DATABASE)
 
 
 def _db_rate(metric: str, by: str = "") -> str:
-    group = f" by ({by})" if by else ""
-    return f"sum{group} (rate(pg_stat_database_{metric}{{{q.PG_DB}}}[{q.RATE}]))"
+    """Per server (and `by`), over the databases selected."""
+    return q.per_instance("sum", q.rate(f"pg_stat_database_{metric}", q.PG_DB), by=by)
 
 
 def _hit_ratio(by: str = "") -> str:
@@ -30,9 +32,9 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         max=100,
         thresholds=th.steps(th.PG_CONNECTIONS),
-        queries=(Query(q.PG_CONNECTIONS, "connections"),),
+        queries=(Query(q.PG_CONNECTIONS, "{{instance}}"),),
         description=(
-            "Client connections open on PostgreSQL (pg_stat_activity, all states). "
+            "Client connections open on each PostgreSQL server (pg_stat_activity, all states, all databases). "
             "Thresholds assume the default max_connections of 100: see Connection Usage."
         ),
         width=6,
@@ -44,8 +46,8 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         max=100,
         thresholds=th.steps(th.PG_CACHE_HIT_PERCENT),
-        queries=(Query(_hit_ratio(), "hit ratio"),),
-        description="Share of block reads served from shared buffers, all databases but templates.",
+        queries=(Query(_hit_ratio(), "{{instance}}"),),
+        description="Share of block reads served from shared buffers per server, over the databases selected.",
         width=6,
     ),
     PanelSpec(
@@ -53,8 +55,8 @@ PANELS: tuple[PanelSpec, ...] = (
         type=GAUGE,
         unit="ops",
         min=0,
-        queries=(Query(_db_rate("xact_commit"), "commits/s"),),
-        description="Committed transactions per second, all databases but templates.",
+        queries=(Query(_db_rate("xact_commit"), "{{instance}}"),),
+        description="Committed transactions per second per server, over the databases selected.",
         width=6,
     ),
     PanelSpec(
@@ -62,8 +64,9 @@ PANELS: tuple[PanelSpec, ...] = (
         type=GAUGE,
         unit="bytes",
         min=0,
-        queries=(Query(f"pg_database_size_bytes{{{q.PG_DB}}}", "{{datname}}"),),
-        description="On-disk size of each database (template databases left out).",
+        queries=(Query(q.per_instance("max", f"pg_database_size_bytes{{{q.PG_DB}}}", by="datname"),
+                       "{{instance}} {{datname}}"),),
+        description="On-disk size of each database selected, per server (template databases left out).",
         width=6,
     ),
     PanelSpec(
@@ -71,11 +74,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="rowsps",
         queries=(
-            Query(_db_rate("tup_inserted"), "inserts"),
-            Query(_db_rate("tup_updated"), "updates"),
-            Query(_db_rate("tup_deleted"), "deletes"),
+            Query(_db_rate("tup_inserted"), "{{instance}} inserts"),
+            Query(_db_rate("tup_updated"), "{{instance}} updates"),
+            Query(_db_rate("tup_deleted"), "{{instance}} deletes"),
         ),
-        description="Rows inserted, updated and deleted per second, all databases but templates.",
+        description="Rows inserted, updated and deleted per second per server, over the databases selected.",
         width=12,
     ),
     PanelSpec(
@@ -84,10 +87,10 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="short",
         min=0,
         queries=(
-            Query(q.PG_CONNECTIONS, "connections"),
-            Query(q.PG_MAX_CONNECTIONS, "max_connections"),
+            Query(q.PG_CONNECTIONS, "{{instance}} connections"),
+            Query(q.PG_MAX_CONNECTIONS, "{{instance}} max_connections"),
         ),
-        description="Open client connections against the server's max_connections setting.",
+        description="Open client connections of each server against its max_connections setting.",
         width=12,
     ),
     PanelSpec(
@@ -96,8 +99,8 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        queries=(Query(_hit_ratio(by="datname"), "{{datname}}"),),
-        description="Buffer cache hit ratio per database over time.",
+        queries=(Query(_hit_ratio(by="datname"), "{{instance}} {{datname}}"),),
+        description="Buffer cache hit ratio per server and database over time.",
         width=12,
     ),
     PanelSpec(
@@ -105,14 +108,14 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="ops",
         queries=(
-            Query(_db_rate("xact_commit"), "commits"),
-            Query(_db_rate("xact_rollback"), "rollbacks"),
+            Query(_db_rate("xact_commit"), "{{instance}} commits"),
+            Query(_db_rate("xact_rollback"), "{{instance}} rollbacks"),
         ),
-        description="Transactions committed and rolled back per second, all databases but templates.",
+        description="Transactions committed and rolled back per second per server, over the databases selected.",
         width=12,
     ),
 )
 
 
 def build() -> dict:
-    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS)
+    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS, VARIABLES)

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from components import thresholds as th
 from components.exporters.table import EXPORTERS
 
 from . import queries as q
+from . import variables as v
 from .panels import BARGAUGE, TIMESERIES, Override, PanelSpec, Query, build_dashboard
 
 UID = "infrastructure-health"
 TITLE = "Infrastructure Health"
 DESCRIPTION = "Host CPU, memory, disk and network over time, Redis, and whether each service is up."
+VARIABLES = (v.ENVIRONMENT, v.HOST, v.REDIS_INSTANCE)
 
+# Where a job's bars are narrowed by this dashboard's instance variable, not by the environment only.
+_NARROWED = {"node": q.NODE, "redis": q.REDIS}
 
-# Django has no exporter and no service-level metric: its own /metrics target's `up`.
+# One bar per service instance. Django has no exporter and no service-level metric: its own
+# /metrics target's `up`.
 SERVICE_HEALTH = (
-    Query(f"min(up{{{q.DJANGO}}})", "Django"),
-    *(Query(row.service_health, row.title) for row in EXPORTERS if row.service_health),
+    Query(f"max by ({q.BY_INSTANCE}) (up{{{v.in_environment(th.DJANGO)}}})", "Django {{instance}}"),
+    *(
+        Query(row.service_health(_NARROWED.get(row.name, v.in_environment(row.selector)), q.BY_INSTANCE),
+              f"{row.title} {{{{instance}}}}")
+        for row in EXPORTERS
+        if row.service_health
+    ),
 )
+
+
+
+def _sum(expr: str) -> str:
+    return q.per_instance("sum", expr)
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -26,7 +42,7 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        queries=(Query(q.CPU_BUSY_PERCENT_BY_INSTANCE, "{{instance}}"),),
+        queries=(Query(q.CPU_BUSY_PERCENT, "{{instance}}"),),
         description="Share of CPU time not idle, averaged over the cores of each host.",
         width=12,
     ),
@@ -37,10 +53,12 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         stacked=True,
         queries=(
-            Query(f"sum(node_memory_MemTotal_bytes{{{q.NODE}}} - node_memory_MemAvailable_bytes{{{q.NODE}}})", "used"),
-            Query(f"sum(node_memory_MemAvailable_bytes{{{q.NODE}}})", "available"),
+            Query(_sum(f"node_memory_MemTotal_bytes{{{q.NODE}}} - node_memory_MemAvailable_bytes{{{q.NODE}}}"),
+                  "{{instance}} used"),
+            Query(_sum(f"node_memory_MemAvailable_bytes{{{q.NODE}}}"), "{{instance}} available"),
         ),
-        description="Host memory in use (MemTotal - MemAvailable) and available, stacked to the total.",
+        description=("Memory in use (MemTotal - MemAvailable) and available per host, stacked: the top of the "
+                     "stack is the selected hosts' total memory."),
         width=12,
     ),
     PanelSpec(
@@ -51,14 +69,14 @@ PANELS: tuple[PanelSpec, ...] = (
         stacked=True,
         queries=(
             Query(
-                f"sum(node_filesystem_size_bytes{{{q.ROOT_FS}}} - node_filesystem_avail_bytes{{{q.ROOT_FS}}})",
-                "used",
+                _sum(f"node_filesystem_size_bytes{{{q.ROOT_FS}}} - node_filesystem_avail_bytes{{{q.ROOT_FS}}}"),
+                "{{instance}} used",
             ),
-            Query(f"sum(node_filesystem_avail_bytes{{{q.ROOT_FS}}})", "available"),
+            Query(_sum(f"node_filesystem_avail_bytes{{{q.ROOT_FS}}}"), "{{instance}} available"),
         ),
         description=(
-            "Root filesystem (/) of the host: used (including blocks reserved for root) and "
-            "available to unprivileged users."
+            "Root filesystem (/) per host: used (including blocks reserved for root) and "
+            "available to unprivileged users, stacked."
         ),
         width=12,
     ),
@@ -67,10 +85,10 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="Bps",
         queries=(
-            Query(f"sum(rate(node_network_receive_bytes_total{{{q.NET_DEV}}}[{q.RATE}]))", "receive"),
-            Query(f"sum(rate(node_network_transmit_bytes_total{{{q.NET_DEV}}}[{q.RATE}]))", "transmit"),
+            Query(_sum(q.rate("node_network_receive_bytes_total", q.NET_DEV)), "{{instance}} receive"),
+            Query(_sum(q.rate("node_network_transmit_bytes_total", q.NET_DEV)), "{{instance}} transmit"),
         ),
-        description=("Bytes received and transmitted per second on the host's interfaces "
+        description=("Bytes received and transmitted per second on each host's interfaces "
                      "(loopback and container veth/bridges left out)."),
         width=12,
     ),
@@ -80,11 +98,11 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="bytes",
         min=0,
         queries=(
-            Query(f"sum(redis_memory_used_bytes{{{q.REDIS}}})", "used"),
-            Query(f"sum(redis_memory_max_bytes{{{q.REDIS}}})", "maxmemory (0 = no limit)"),
+            Query(_sum(f"redis_memory_used_bytes{{{q.REDIS}}}"), "{{instance}} used"),
+            Query(_sum(f"redis_memory_max_bytes{{{q.REDIS}}}"), "{{instance}} maxmemory (0 = no limit)"),
         ),
         description=(
-            "Memory used by Redis and its maxmemory setting. maxmemory 0 means Redis has no "
+            "Memory used by each Redis and its maxmemory setting. maxmemory 0 means Redis has no "
             "memory limit (it can grow until the host or container runs out), not that it is full."
         ),
         width=12,
@@ -95,11 +113,12 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="short",
         min=0,
         queries=(
-            Query(f"sum(redis_connected_clients{{{q.REDIS}}})", "connected clients"),
-            Query(f"sum(rate(redis_commands_processed_total{{{q.REDIS}}}[{q.RATE}]))", "commands/s"),
+            Query(_sum(f"redis_connected_clients{{{q.REDIS}}}"), "{{instance}} connected clients"),
+            Query(_sum(q.rate("redis_commands_processed_total", q.REDIS)), "{{instance}} commands/s"),
         ),
         overrides=(Override("B", (("unit", "ops"), ("custom.axisPlacement", "right"))),),
-        description="Clients connected to Redis (left axis) and commands processed per second (right axis).",
+        description=("Clients connected to each Redis (left axis) and commands processed per second "
+                     "(right axis)."),
         width=12,
     ),
     PanelSpec(
@@ -112,16 +131,16 @@ PANELS: tuple[PanelSpec, ...] = (
         mappings=(("0", "DOWN", "red"), ("1", "UP", "green")),
         queries=SERVICE_HEALTH,
         description=(
-            "UP/DOWN per service. PostgreSQL, Redis and nginx use their exporter's service-level "
-            "metric (pg_up, redis_up, nginx_up): the service behind the exporter answered. Celery "
-            "is UP while Flower sees at least one online worker (flower_worker_online). Django has "
-            "no such metric: its own /metrics target's `up` is shown."
+            "UP/DOWN per service instance. Host is node_exporter's own `up`. PostgreSQL, Redis and "
+            "nginx use their exporter's service-level metric (pg_up, redis_up, nginx_up): the service "
+            "behind the exporter answered. Celery is UP while Flower sees at least one online worker "
+            "(flower_worker_online). Django has no such metric: its own /metrics target's `up` is shown."
         ),
         width=24,
-        height=7,
+        height=10,
     ),
 )
 
 
 def build() -> dict:
-    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS)
+    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS, VARIABLES)

@@ -25,6 +25,8 @@ from grafana_foundation_sdk.models import prometheus as prometheus_model
 
 from components.grafana.datasource import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
 
+from .variables import ALL_VALUE, Variable
+
 # Every panel and every target points at the dashboard's `datasource` variable,
 # as a {type, uid} object (no `${DS_PROMETHEUS}` import placeholders).
 DATASOURCE_VARIABLE = "datasource"
@@ -257,7 +259,26 @@ def _datasource_variable() -> dashboard_builder.DatasourceVariable:
     )
 
 
-def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSpec, ...]) -> dict:
+def _query_variable(variable: Variable) -> dashboard_builder.QueryVariable:
+    return (
+        dashboard_builder.QueryVariable(variable.name)
+        .label(variable.label)
+        .datasource(_datasource_ref())
+        .query(variable.query)
+        # Values follow the time range: an instance added or gone shows up without a reload.
+        .refresh(dashboard_model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(dashboard_model.VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        # `.*`, not the list of values: it also matches series without the label.
+        .all_value(ALL_VALUE)
+        .current(dashboard_model.VariableOption(selected=True, text="All", value="$__all"))
+        .regex("")
+    )
+
+
+def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSpec, ...],
+                    variables: tuple[Variable, ...] = ()) -> dict:
     """Build one dashboard and return its classic (v1) JSON model as plain dicts."""
     builder = (
         dashboard_builder.Dashboard(title)
@@ -271,6 +292,8 @@ def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSp
         .tooltip(dashboard_model.DashboardCursorSync.CROSSHAIR)
         .with_variable(_datasource_variable())
     )
+    for variable in variables:
+        builder = builder.with_variable(_query_variable(variable))
     for panel_id, (spec, (x, y)) in enumerate(zip(specs, layout(specs), strict=True), start=1):
         builder = builder.with_panel(build_panel(spec, panel_id, x, y))
     model = json.loads(json.dumps(builder.build(), cls=JSONEncoder))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from components import thresholds as th
 
 from . import queries as q
+from . import variables as v
 from .panels import GAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
 
 UID = "system-overview"
 TITLE = "System Overview"
 DESCRIPTION = "Host CPU, memory and disk, PostgreSQL connections and Django traffic at a glance."
+VARIABLES = (v.ENVIRONMENT, v.HOST, v.PG_INSTANCE, v.DJANGO_INSTANCE)
 
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec(
@@ -19,8 +21,8 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         max=100,
         thresholds=th.steps(th.CPU_PERCENT),
-        queries=(Query(q.CPU_BUSY_PERCENT, "CPU"),),
-        description="Share of CPU time not idle, averaged over all cores of the host (node_exporter).",
+        queries=(Query(q.CPU_BUSY_PERCENT, "{{instance}}"),),
+        description="Share of CPU time not idle, averaged over all cores, one gauge per host (node_exporter).",
         width=8,
     ),
     PanelSpec(
@@ -30,8 +32,8 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         max=100,
         thresholds=th.steps(th.MEMORY_PERCENT),
-        queries=(Query(q.MEMORY_USED_PERCENT, "Memory"),),
-        description="Memory in use: 1 - MemAvailable / MemTotal of the host.",
+        queries=(Query(q.MEMORY_USED_PERCENT, "{{instance}}"),),
+        description="Memory in use: 1 - MemAvailable / MemTotal, one gauge per host.",
         width=8,
     ),
     PanelSpec(
@@ -41,8 +43,8 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         max=100,
         thresholds=th.steps(th.DISK_PERCENT),
-        queries=(Query(q.DISK_USED_PERCENT, "/"),),
-        description="Space used on the host's root filesystem (/), as seen by unprivileged users.",
+        queries=(Query(q.DISK_USED_PERCENT, "{{instance}}"),),
+        description="Space used on the root filesystem (/) as seen by unprivileged users, one gauge per host.",
         width=8,
     ),
     PanelSpec(
@@ -50,11 +52,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="short",
         queries=(
-            Query(q.PG_CONNECTIONS_ACTIVE, "active (running a query)"),
-            Query(q.PG_CONNECTIONS, "open (all states)"),
+            Query(q.PG_CONNECTIONS_ACTIVE, "{{instance}} active (running a query)"),
+            Query(q.PG_CONNECTIONS, "{{instance}} open (all states)"),
         ),
         description=(
-            "PostgreSQL client connections from pg_stat_activity: those running a query "
+            "PostgreSQL client connections from pg_stat_activity, per server: those running a query "
             "(state=active) and all open ones, which count against max_connections."
         ),
         width=12,
@@ -64,12 +66,9 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="reqps",
         queries=(
-            Query(
-                f"sum by (method) (rate(django_http_requests_total_by_method_total{{{q.DJANGO}}}[{q.RATE}]))",
-                "{{method}}",
-            ),
+            Query(q.per_instance("sum", q.rate(q.DJANGO_REQUESTS, q.DJANGO), by="method"), "{{instance}} {{method}}"),
         ),
-        description="Requests handled by Django per second, by HTTP method.",
+        description="Requests handled by Django per second, per instance and HTTP method.",
         width=12,
     ),
     PanelSpec(
@@ -79,12 +78,13 @@ PANELS: tuple[PanelSpec, ...] = (
         thresholds=th.steps(th.LATENCY_P95_SECONDS),
         threshold_line=True,
         queries=(
-            Query(q.django_latency_quantile(0.5), "p50"),
-            Query(q.django_latency_quantile(0.95), "p95"),
+            Query(q.DJANGO_P50_RECORDED, "{{instance}} p50"),
+            Query(q.DJANGO_P95_RECORDED, "{{instance}} p95"),
         ),
         description=(
-            "Django request latency percentiles over all views. The dashed line is the "
-            "p95 target of 500 ms."
+            "Django request latency percentiles over all views over 5 minutes, per instance (series "
+            "recorded by rules, the p95 being the one the DjangoHighLatencyP95 alert judges). The "
+            "dashed line is the p95 target of 500 ms."
         ),
         width=24,
     ),
@@ -92,4 +92,4 @@ PANELS: tuple[PanelSpec, ...] = (
 
 
 def build() -> dict:
-    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS)
+    return build_dashboard(UID, TITLE, DESCRIPTION, PANELS, VARIABLES)

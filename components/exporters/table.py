@@ -11,7 +11,7 @@ row here (plus its panels and alerts). Plain Python: no Pulumi import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
@@ -89,8 +89,9 @@ class ExporterRow:
     requires: tuple[str, ...] = ()
     # In demo mode: input (setting or credential) -> attribute of the demo workload.
     demo: Mapping[str, str] = field(default_factory=dict)
-    # PromQL that is 1 while the service behind the exporter answers, 0 when not; None: no service.
-    service_health: str | None = None
+    # PromQL, given the series selector and the labels that name an instance, that is 1 per
+    # instance while the service behind the exporter answers and 0 when not.
+    service_health: Callable[[str, str], str] | None = None
 
     @property
     def job(self) -> str:
@@ -115,10 +116,21 @@ def _wget(port: int, path: str = "/") -> tuple[str, ...]:
     return ("wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}{path}")
 
 
-def _service_up(metric: str, job: str) -> str:
-    # The service-level metric, or, when the exporter itself cannot be scraped (its series go
-    # stale), the exporter's own `up`, which is then 0.
-    return f'min({metric}{{job="{job}"}}) or on() min(up{{job="{job}"}})'
+def _service_up(metric: str) -> Callable[[str, str], str]:
+    # The service-level metric per instance, or, for an instance whose exporter cannot be scraped
+    # (its series go stale), the exporter's own `up`, which is then 0.
+    return lambda sel, by: f"max by ({by}) ({metric}{{{sel}}}) or max by ({by}) (up{{{sel}}})"
+
+
+def _target_up(sel: str, by: str) -> str:
+    # No service-level metric: the target's own `up` (the exporter is the service).
+    return f"max by ({by}) (up{{{sel}}})"
+
+
+def _workers_online(sel: str, by: str) -> str:
+    # Workers, not Flower: Flower answers while every worker is gone. No worker ever seen
+    # (no series) reads 0 too, and so does Flower itself being down.
+    return f"max by ({by}) (flower_worker_online{{{sel}}}) or 0 * max by ({by}) (up{{{sel}}})"
 
 
 EXPORTERS: tuple[ExporterRow, ...] = (
@@ -129,12 +141,13 @@ EXPORTERS: tuple[ExporterRow, ...] = (
         # stack network's gateway only: Prometheus reaches it there, nothing outside the host does.
         command=("--path.rootfs=/host", "--web.listen-address={address}:9100"),
         healthcheck=("wget", "-q", "-O", "/dev/null", "http://{address}:9100/"), host_root=True, host_network=True,
+        service_health=_target_up,
     ),
     ExporterRow(
         name="postgres", title="PostgreSQL", image="quay.io/prometheuscommunity/postgres-exporter:v0.18.1",
         port=9187, memory_mb=128, healthcheck=_wget(9187),
         env=(Env("DATA_SOURCE_NAME", secret_from="postgresDsn"),), requires=("postgresDsn",),
-        demo={"postgresDsn": "postgres_dsn"}, service_health=_service_up("pg_up", "postgres"),
+        demo={"postgresDsn": "postgres_dsn"}, service_health=_service_up("pg_up"),
     ),
     ExporterRow(
         name="redis", title="Redis", image="oliver006/redis_exporter:v1.79.0", port=9121, memory_mb=128,
@@ -143,7 +156,7 @@ EXPORTERS: tuple[ExporterRow, ...] = (
                                      credentials_go_to="the secret key redisPassword")},
         env=(Env("REDIS_ADDR", template="{address}"), Env("REDIS_PASSWORD", secret_from="redisPassword")),
         demo={"address": "redis_address", "redisPassword": "redis_password"},
-        service_health=_service_up("redis_up", "redis"),
+        service_health=_service_up("redis_up"),
     ),
     ExporterRow(
         name="nginx", title="nginx", image="nginx/nginx-prometheus-exporter:1.5.1", port=9113, memory_mb=64,
@@ -152,7 +165,7 @@ EXPORTERS: tuple[ExporterRow, ...] = (
                                        credentials_go_to="a secret key: pulumi config set --secret --path "
                                                          "exporters.nginx.scrapeUri ...")},
         command=("--nginx.scrape-uri={scrapeUri}",),
-        demo={"scrapeUri": "nginx_scrape_uri"}, service_health=_service_up("nginx_up", "nginx"),
+        demo={"scrapeUri": "nginx_scrape_uri"}, service_health=_service_up("nginx_up"),
     ),
     ExporterRow(
         # Celery metrics come from Flower's /metrics (a Python image: Python probes its health).
@@ -164,10 +177,7 @@ EXPORTERS: tuple[ExporterRow, ...] = (
         env=(Env("CELERY_BROKER_URL", secret_from="brokerUrl"), Env("FLOWER_PORT", template="5555")),
         healthcheck=("python", "-c",
                      "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/healthcheck', timeout=4)"),
-        demo={"brokerUrl": "broker_url"},
-        # Workers, not Flower: Flower answers while every worker is gone. No worker ever seen
-        # (no series) reads 0 too, and so does Flower itself being down.
-        service_health='max(flower_worker_online{job="celery"}) or on() (0 * min(up{job="celery"}))',
+        demo={"brokerUrl": "broker_url"}, service_health=_workers_online,
     ),
 )
 

@@ -81,6 +81,24 @@ def test_four_dashboards_in_the_folder_with_the_exported_json(program):
         assert folder.urn in dashboard.options["dependencies"]
 
 
+def test_dashboards_sent_to_grafana_carry_the_fleet_variables(program):
+    """The JSON the provider receives (not only the builder's output): every dashboard has the
+    environment variable and its instance variables, All = `.*`, on the datasource variable."""
+    expected = {
+        "system-overview": ["datasource", "environment", "host", "pg_instance", "django_instance"],
+        "application-performance": ["datasource", "environment", "django_instance"],
+        "database-performance": ["datasource", "environment", "pg_instance", "datname"],
+        "infrastructure-health": ["datasource", "environment", "host", "redis_instance"],
+    }
+    for uid, names in expected.items():
+        sent = json.loads(program.one(DASHBOARD, f"grafana-content-{uid}").inputs["configJson"])
+        variables = sent["templating"]["list"]
+        assert [v["name"] for v in variables] == names, uid
+        for var in variables[1:]:
+            assert (var["multi"], var["includeAll"], var["allValue"]) == (True, True, ".*"), (uid, var["name"])
+            assert var["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, (uid, var["name"])
+
+
 def test_dashboard_urls_are_stack_outputs(program):
     urls, secret = program.outputs["dashboardUrls"]
     assert not secret

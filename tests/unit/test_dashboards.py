@@ -24,6 +24,7 @@ SCHEMA_DIR = REPO_ROOT / "tests" / "fixtures" / "grafana-schemas"
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
 JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery"}
+VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname"}
 
 G, R, Y = "green", "red", "yellow"
 BASE = ((None, G),)  # panels for which SPEC lists no thresholds: a single green base step
@@ -240,7 +241,8 @@ def test_jobs_are_fixed_names(models):
         jobs = re.findall(r'\bjob\s*=~?\s*"([^"]*)"', target["expr"])
         assert jobs, (panel["title"], target["expr"])
         assert set(jobs) <= JOBS, (panel["title"], target["expr"])
-        assert "$" not in target["expr"].replace("$__rate_interval", ""), target["expr"]
+        # Only Grafana's `$__rate_interval` and the dashboards' own variables.
+        assert set(re.findall(r"\$(\w+)", target["expr"])) <= {"__rate_interval", *VARIABLE_NAMES}, target["expr"]
 
 
 def test_pg_stat_activity_count_is_summed(models):
@@ -286,7 +288,6 @@ def test_django_metric_names(models):
     for name in (
         "django_http_requests_total_by_method_total",
         "django_http_responses_total_by_status_view_method_total",
-        "django_http_requests_latency_seconds_by_view_method_bucket",
         "django_http_requests_total_by_view_transport_method_total",
         "django_model_inserts_total",
         "django_model_updates_total",
@@ -295,7 +296,7 @@ def test_django_metric_names(models):
     ):
         assert name in text, name
     # raw django-prometheus names (not recorded series such as job:django_...:p95_5m)
-    for metric in re.findall(r"(?<![\w:])django_\w+", text):
+    for metric in re.findall(r"(?<![\w:$])django_\w+", text):
         assert metric.endswith(("_total", "_bucket")), metric
 
 
@@ -308,14 +309,19 @@ def test_recorded_series_used_by_panels_are_defined_by_the_rules(models):
     assert used, "the latency panels read recorded series"
     assert used <= recorded, used - recorded
     p95 = panel_by_title(models, "application-performance", "Response Time by Endpoint")
-    assert p95["targets"][0]["expr"].startswith("job_view_method:django_http_requests_latency_seconds:p95_5m")
+    assert p95["targets"][0]["expr"].startswith("instance_view_method:django_http_requests_latency_seconds:p95_5m")
+    # The latency panels read the histogram through those rules.
+    rules = {rule["record"]: rule["expr"] for group in yaml.safe_load(
+        (REPO_ROOT / "rules" / "recording.yml").read_text())["groups"] for rule in group["rules"] if "record" in rule}
+    assert all("django_http_requests_latency_seconds_by_view_method_bucket" in rules[name]
+               for name in used if "latency" in name)
 
 
 def test_status_codes_panel(models):
     panel = panel_by_title(models, "application-performance", "HTTP Response Status Codes")
     assert panel["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
     legends = [t["legendFormat"] for t in panel["targets"]]
-    assert legends == ["2xx", "4xx", "5xx"]
+    assert legends == ["{{instance}} 2xx", "{{instance}} 4xx", "{{instance}} 5xx"]
     for target, cls in zip(panel["targets"], "245", strict=True):
         assert f'status=~"{cls}.."' in target["expr"]
 
@@ -324,7 +330,9 @@ def test_response_time_threshold_line(models):
     panel = panel_by_title(models, "system-overview", "Response Time p50/p95")
     assert panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] in ("line", "dashed")
     exprs = exprs_of(panel)
-    assert "histogram_quantile(0.5," in exprs[0] and "histogram_quantile(0.95," in exprs[1]
+    # The per-instance quantiles recorded by rules (fixed 5m windows), not raw buckets.
+    assert exprs[0].startswith("instance:django_http_requests_latency_seconds:p50_5m{")
+    assert exprs[1].startswith("instance:django_http_requests_latency_seconds:p95_5m{")
 
 
 def test_redis_memory_shows_max_and_explains_zero(models):
@@ -344,14 +352,20 @@ def test_service_health(models):
     panel = panel_by_title(models, "infrastructure-health", "Service Health Status")
     assert panel["type"] == "bargauge"
     by_legend = {t["legendFormat"]: t["expr"] for t in panel["targets"]}
-    assert set(by_legend) == {"Django", "PostgreSQL", "Redis", "Celery", "nginx"}
-    assert 'pg_up{job="postgres"}' in by_legend["PostgreSQL"]
-    assert 'redis_up{job="redis"}' in by_legend["Redis"]
-    assert 'nginx_up{job="nginx"}' in by_legend["nginx"]
-    assert 'up{job="django"}' in by_legend["Django"]
-    assert 'up{job="celery"}' in by_legend["Celery"]
+    assert set(by_legend) == {f"{name} {{{{instance}}}}" for name in
+                              ("Django", "Host", "PostgreSQL", "Redis", "Celery", "nginx")}
+    by_name = {legend.split()[0]: expr for legend, expr in by_legend.items()}
+    assert 'pg_up{job="postgres",' in by_name["PostgreSQL"]
+    assert 'redis_up{job="redis",' in by_name["Redis"]
+    assert 'nginx_up{job="nginx",' in by_name["nginx"]
+    assert 'up{job="django",' in by_name["Django"]
+    assert 'up{job="node",' in by_name["Host"]
+    assert 'up{job="celery",' in by_name["Celery"]
+    # one bar per instance, never one number for a whole job
+    for expr in by_legend.values():
+        assert re.match(r"max by \(environment, instance\) \(", expr), expr
     # the workers, not only Flower the exporter (SPEC section 7: show the service)
-    assert by_legend["Celery"].startswith('max(flower_worker_online{job="celery"})')
+    assert by_name["Celery"].startswith('max by (environment, instance) (flower_worker_online{job="celery",')
     mappings = panel["fieldConfig"]["defaults"]["mappings"]
     options = {}
     for mapping in mappings:
@@ -510,3 +524,117 @@ def test_promql_check_rejects_bad_query(tmp_path):
     promtool = _promtool()
     result = _check_rules(promtool, tmp_path, ["sum(rate(up[$__rate_interval])"])
     assert result.returncode != 0
+
+
+# --- template variables (a fleet: environment and instances) --------------------
+
+EXPECTED_VARIABLES = {
+    "system-overview": ["environment", "host", "pg_instance", "django_instance"],
+    "application-performance": ["environment", "django_instance"],
+    "database-performance": ["environment", "pg_instance", "datname"],
+    "infrastructure-health": ["environment", "host", "redis_instance"],
+}
+# The job whose instances each instance variable lists.
+VARIABLE_JOB = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis"}
+
+
+def query_variables(model):
+    return [v for v in model["templating"]["list"] if v["type"] == "query"]
+
+
+def test_dashboards_have_their_instance_variables_in_order(models):
+    assert {uid: [v["name"] for v in query_variables(m)] for uid, m in models.items()} == EXPECTED_VARIABLES
+    for model in models.values():
+        assert model["templating"]["list"][0]["name"] == "datasource"
+
+
+def test_variables_are_multi_with_an_all_that_matches_absent_labels(models):
+    for uid, model in models.items():
+        for var in query_variables(model):
+            where = (uid, var["name"])
+            assert var["datasource"] == DS_REF, where
+            assert var["multi"] is True and var["includeAll"] is True, where
+            # `.*` matches a series without the label (a single host without environment labels);
+            # Grafana's default All would be the list of values, which does not.
+            assert var["allValue"] == ".*", where
+            assert var["current"]["value"] == "$__all", where
+            assert var["refresh"] == 2, where  # on time range change: new instances appear
+            assert var["label"], where
+
+
+def test_variable_queries_use_label_values_on_fixed_jobs(models):
+    for uid, model in models.items():
+        for var in query_variables(model):
+            match = re.fullmatch(r"label_values\((\w+)\{(.*)\}, (\w+)\)", var["query"])
+            if var["name"] == "environment":
+                assert var["query"] == "label_values(up, environment)", uid
+                continue
+            assert match, (uid, var["query"])
+            metric, matchers, label = match.groups()
+            assert 'environment=~"$environment"' in matchers, (uid, var["query"])
+            if var["name"] == "datname":
+                assert (metric, label) == ("pg_database_size_bytes", "datname")
+                assert 'job="postgres"' in matchers and 'instance=~"$pg_instance"' in matchers
+                assert 'datname!~"template.*"' in matchers
+            else:
+                # `up`: an instance that is down can still be picked (and shows DOWN).
+                assert (metric, label) == ("up", "instance"), var["query"]
+                assert f'job="{VARIABLE_JOB[var["name"]]}"' in matchers
+
+
+def test_variables_are_defined_before_use(models):
+    for uid, model in models.items():
+        defined = {"datasource"}
+        for var in model["templating"]["list"]:
+            used = set(re.findall(r"\$(\w+)", json.dumps(var.get("query", ""))))
+            assert used <= defined, (uid, var["name"], used - defined)
+            defined.add(var["name"])
+        for _, _, expr in iter_panel_queries(model):
+            assert set(re.findall(r"\$(\w+)", expr)) - {"__rate_interval"} <= defined, (uid, expr)
+
+
+SELECTOR = re.compile(r"([a-zA-Z_:][\w:]*)\{([^}]*)\}")
+
+
+def test_every_selector_is_narrowed_by_the_dashboards_variables(models):
+    """Every series a panel reads is filtered by the environment and, for a job with an
+    instance variable on that dashboard, by that variable (and the database by datname)."""
+    checked = 0
+    for uid, model in models.items():
+        names = {v["name"] for v in query_variables(model)}
+        for title, _, expr in iter_panel_queries(model):
+            for metric, matchers in SELECTOR.findall(expr):
+                checked += 1
+                assert 'environment=~"$environment"' in matchers, (uid, title, metric)
+                (job,) = re.findall(r'job="(\w+)"', matchers)
+                wanted = [name for name, j in VARIABLE_JOB.items() if j == job and name in names]
+                if job == "node" and "Service Health" in title:
+                    wanted = ["host"]
+                for name in wanted:
+                    assert f'instance=~"${name}"' in matchers, (uid, title, metric)
+                if "datname" in names and (metric.startswith("pg_stat_database_") or metric == "pg_database_size_bytes"):
+                    assert 'datname=~"$datname"' in matchers, (uid, title, metric)
+    assert checked > 60
+
+
+def _keeps_instances(expr: str) -> bool:
+    # Every aggregation keeps the instance, or the series read is recorded per instance.
+    aggregations = re.findall(r"\b(sum|avg|max|min|count)\s*(by\s*\(([^)]*)\))?\s*\(", expr)
+    recorded = re.findall(r"\b(\w+):\w+:\w+\{", expr)
+    return all(by and "instance" in labels for _, by, labels in aggregations) and all(
+        level.startswith("instance") for level in recorded)
+
+
+def test_gauges_show_one_value_per_instance_and_legends_name_it(models):
+    for uid, panel in all_panels(models):
+        for target in panel["targets"]:
+            assert _keeps_instances(target["expr"]), (uid, panel["title"], target["expr"])
+            assert "{{instance}}" in target["legendFormat"], (uid, panel["title"], target["legendFormat"])
+
+
+def test_keeps_instances_catches_a_fleet_average():
+    assert not _keeps_instances('avg(rate(node_cpu_seconds_total{job="node"}[5m]))')
+    assert not _keeps_instances('sum by (method) (rate(x{job="django"}[5m]))')
+    assert not _keeps_instances('job:django_http_requests_latency_seconds:p95_5m{job="django"}')
+    assert _keeps_instances('sum by (environment, instance) (x{job="redis"})')
+

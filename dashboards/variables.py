@@ -1,0 +1,68 @@
+"""Template variables of the dashboards: which environment and which instances a dashboard shows.
+
+One row per variable. Values come from `label_values` on the fixed scrape jobs' `up` series (an
+instance that is down still has `up`, so it can still be picked), narrowed by the environment
+chosen. Every variable is multi-select with an All whose value is `.*`: a regex that also
+matches a label that is absent, so a single-host stack whose series carry no `environment`
+(an external label: only alerts and remote-written series carry it) still shows everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components import thresholds as th
+
+ALL_VALUE = ".*"
+# The labels that name one instance across environments: `sum by (INSTANCE) (...)` keeps one
+# series per instance (two environments may have an instance of the same name).
+INSTANCE = "environment, instance"
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    label: str
+    # label_values(<series>, <label_name>)
+    series: str
+    label_name: str
+
+    @property
+    def query(self) -> str:
+        return f"label_values({self.series}, {self.label_name})"
+
+    def matches(self, label: str | None = None) -> str:
+        """The matcher a panel query uses: `instance=~"$host"`."""
+        return f'{label or self.label_name}=~"${self.name}"'
+
+
+ENVIRONMENT = Variable("environment", "Environment", "up", "environment")
+_IN_ENVIRONMENT = ENVIRONMENT.matches()
+
+
+def _instances(name: str, label: str, job_selector: str) -> Variable:
+    return Variable(name, label, f"up{{{job_selector},{_IN_ENVIRONMENT}}}", "instance")
+
+
+HOST = _instances("host", "Host", th.NODE)
+DJANGO_INSTANCE = _instances("django_instance", "Django instance", th.DJANGO)
+PG_INSTANCE = _instances("pg_instance", "PostgreSQL instance", th.PG)
+REDIS_INSTANCE = _instances("redis_instance", "Redis instance", th.REDIS)
+DATABASE = Variable(
+    "datname", "Database", f"pg_database_size_bytes{{{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}}}", "datname"
+)
+
+# What each job's panels are narrowed by: the environment and, where the dashboard has one,
+# the job's instance variable.
+NODE = f"{th.NODE},{_IN_ENVIRONMENT},{HOST.matches()}"
+ROOT_FS = f"{th.ROOT_FS},{_IN_ENVIRONMENT},{HOST.matches()}"
+NET_DEV = f"{th.NET_DEV},{_IN_ENVIRONMENT},{HOST.matches()}"
+DJANGO = f"{th.DJANGO},{_IN_ENVIRONMENT},{DJANGO_INSTANCE.matches()}"
+PG = f"{th.PG},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}"
+PG_DB = f"{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()},{DATABASE.matches()}"
+REDIS = f"{th.REDIS},{_IN_ENVIRONMENT},{REDIS_INSTANCE.matches()}"
+
+
+def in_environment(job_selector: str) -> str:
+    """A job's selector narrowed by the environment only (services without a variable here)."""
+    return f"{job_selector},{_IN_ENVIRONMENT}"
