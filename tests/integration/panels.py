@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .services import Prometheus
@@ -32,23 +32,60 @@ def duration(seconds: float) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-def template_values(model: Mapping) -> dict[str, str]:
-    """Current values of a dashboard's template variables (datasource -> the data source)."""
+ALL = "$__all"
+# Characters Grafana's Prometheus data source escapes in a multi-value or All-able variable's
+# values (prometheusSpecialRegexEscape): each value matches itself only, inside `=~"..."`.
+_REGEX_SPECIAL = re.compile(r"([$^*{}\[\]'+?.()|])")
+
+
+def grafana_regex_value(values: Sequence[str]) -> str:
+    """How Grafana writes selected values of a multi-value variable into a Prometheus query:
+    each regex-escaped (a backslash doubled for the PromQL string), several joined as `(a|b)`."""
+    escaped = [_REGEX_SPECIAL.sub(r"\\\\\1", v.replace("\\", "\\\\\\\\")) for v in values]
+    return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
+
+
+def template_values(model: Mapping, selections: Mapping[str, Sequence[str] | str] | None = None,
+                    datasource: str = "prometheus") -> dict[str, str]:
+    """Interpolated text of a dashboard's template variables: `selections` maps a variable to
+    the values picked (or ALL); a variable not in it keeps its current value (All here)."""
+    selections = selections or {}
     values: dict[str, str] = {}
     for var in (model.get("templating") or {}).get("list", []) or []:
         name = var.get("name")
         if not name:
             continue
         if var.get("type") == "datasource":
-            values[name] = "prometheus"
+            values[name] = datasource
             continue
-        current = (var.get("current") or {}).get("value")
-        if isinstance(current, list):
-            current = "|".join(str(v) for v in current)
-        if current in (None, "", "$__all") and var.get("includeAll"):
-            current = var.get("allValue") or ".*"
-        values[name] = "" if current is None else str(current)
+        picked = selections.get(name)
+        if picked is None:
+            current = (var.get("current") or {}).get("value")
+            picked = ALL if current in (None, "", ALL) else current
+        if picked == ALL or picked == [ALL]:
+            if not var.get("includeAll"):
+                raise ValueError(f"variable {name} has no All option")
+            values[name] = var.get("allValue") or ".*"
+        elif var.get("multi") or var.get("includeAll"):
+            values[name] = grafana_regex_value([picked] if isinstance(picked, str) else list(picked))
+        else:
+            values[name] = str(picked)
     return values
+
+
+VARIABLE_QUERY = re.compile(r"label_values\((?:(.*),\s*)?(\w+)\)", re.S)
+
+
+def label_values_request(query: str, variables: Mapping[str, str]) -> tuple[str, str | None]:
+    """(label, series selector or None) of a `label_values(...)` variable query, variables filled
+    in: Grafana asks /api/v1/label/<label>/values?match[]=<selector> for it."""
+    match = VARIABLE_QUERY.fullmatch(query.strip())
+    if not match:
+        raise ValueError(f"not a label_values query: {query!r}")
+    selector, label = match.groups()
+    if selector is None:
+        return label, None
+    return label, substitute(selector, step_s=60, scrape_s=15, range_s=3600, variables=variables)
 
 
 def substitute(expr: str, *, step_s: float, scrape_s: float, range_s: float,
@@ -76,10 +113,9 @@ def substitute(expr: str, *, step_s: float, scrape_s: float, range_s: float,
     return out
 
 
-# `X or on() vector(0)`, or with a label_replace'd vector(0): a placeholder for "none yet".
-ZERO_FALLBACK = re.compile(
-    r'\s*or\s+on\s*\(\s*\)\s*(?:label_replace\(\s*vector\(0\)(?:\s*,\s*"[^"]*"){4}\s*\)|vector\(0\))'
-)
+# `(X) or on (environment, instance) 0 * <traffic>`, the traffic maybe label_replace'd: the
+# "none yet" placeholder of dashboards.queries.or_zero, always at the end of a query.
+ZERO_FALLBACK = re.compile(r"\s+or\s+on\s*\(\s*environment,\s*instance\s*\)\s*(?:label_replace\(\s*)?0\s*\*.*\Z", re.S)
 
 
 def without_zero_fallback(expr: str) -> str:

@@ -687,6 +687,10 @@ class Prometheus(Listening):
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
         return self.api("query_range", query=expr, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")["result"]
 
+    def label_values(self, label: str, match: str | None = None) -> list[str]:
+        """What Grafana's `label_values(match, label)` variable query lists."""
+        return self.api(f"label/{label}/values", **({"match[]": match} if match else {}))
+
     def active_targets(self) -> list[dict]:
         return self.api("targets", state="active")["activeTargets"]
 
@@ -755,6 +759,55 @@ def wait_for_targets_up(prom: Prometheus, *, timeout: float = 30) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------
+# VictoriaMetrics: a long-term store that accepts remote write and answers the Prometheus API
+
+VM_USER, VM_PASSWORD = "writer", "Vm3tR1cs-w4iter-p4ss"
+
+
+@dataclass
+class RemoteStore:
+    """A Prometheus-compatible query API behind basic auth (what Grafana's long-term data source reads)."""
+
+    url: str
+    auth: tuple[str, str]
+    scrape_interval_s: float
+
+    def api(self, path: str, **params) -> dict:
+        response = requests.get(f"{self.url}/api/v1/{path}", params=params, auth=self.auth, timeout=30)
+        body = response.json()
+        if body.get("status") != "success":
+            raise ServiceError(f"{self.url} {path} {params}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict]:
+        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+        return self.api("query", **params)["result"]
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
+        return self.api("query_range", query=expr, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step:g}")["result"]
+
+    def label_values(self, label: str, match: str | None = None) -> list[str]:
+        return self.api(f"label/{label}/values", **({"match[]": match} if match else {}))
+
+
+@contextlib.contextmanager
+def victoria_metrics() -> Iterator[str]:
+    """Debian's victoria-metrics with basic auth on a free loopback port; yields its URL."""
+    with temp_dir("victoria-metrics") as tmp:
+        port = free_port()
+        process = Process("victoria-metrics", [
+            "victoria-metrics", f"-httpListenAddr={HOST}:{port}", f"-storageDataPath={tmp / 'data'}",
+            "-retentionPeriod=1", f"-httpAuth.username={VM_USER}", f"-httpAuth.password={VM_PASSWORD}",
+            # Fresh samples answer at once and no cached result hides them.
+            "-search.latencyOffset=1s", "-search.disableCache", "-loggerLevel=ERROR"], tmp / "vm.log", cwd=tmp)
+        with running(process):
+            url = f"http://{HOST}:{port}"
+            wait_until(lambda: requests.get(f"{url}/health", timeout=2).ok, timeout=30,
+                       what="VictoriaMetrics /health", proc=process)
+            yield url
+
+
+# ---------------------------------------------------------------------------
 # the whole environment (for scripts; the pytest fixtures compose the same pieces)
 
 
@@ -798,3 +851,73 @@ def environment(*, scrape_interval: str = "2s", scrape_timeout: str = "1s") -> I
             scrape_timeout=scrape_timeout,
         ))
         yield Environment(pg, redis, app, worker, flower_, nginx, exporters, prom)
+
+
+# ---------------------------------------------------------------------------
+# a fleet: several hosts, app servers and Redis servers, given as extra targets in the config
+
+FLEET_ENVIRONMENT = "staging"
+
+
+@dataclass
+class Fleet:
+    prometheus: Prometheus
+    # VictoriaMetrics, written to by `prometheus` (the long-term data source)
+    long_term: RemoteStore
+    # job -> the instance label of each of its targets, as the config model names them
+    instances: dict[str, list[str]]
+    # the app's database
+    database: str
+    # what a test may stop: the third node_exporter and the second app server
+    extra_node: Exporter
+    app_2: DemoApp
+
+
+def _host_target(address: str, host: str) -> dict[str, object]:
+    return {"address": address, "labels": {"host": host}}
+
+
+@contextlib.contextmanager
+def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: Mapping[str, Exporter], *,
+          scrape_interval: str = "2s", scrape_timeout: str = "1s") -> Iterator[Fleet]:
+    """Around the given services: two more node_exporters (hosts web-1, web-2, db-1), a second
+    app server (app-2), a second Redis with its exporter (cache-2), all as extra targets in the
+    config model with host labels, scraped by a Prometheus running the rendered config with the
+    environment external label and remote write to VictoriaMetrics."""
+    from components.config import load_config
+    from components.prometheus.config import remote_write_section
+    from components.prometheus.targets import scrape_targets as configured_targets
+
+    with contextlib.ExitStack() as stack:
+        nodes = [exporters["node"], *(stack.enter_context(node_exporter()) for _ in range(2))]
+        app_2 = stack.enter_context(django_app(pg, redis))
+        redis_2 = stack.enter_context(redis_server())
+        redis_exporter_2 = stack.enter_context(redis_exporter(redis_2))
+        vm = stack.enter_context(victoria_metrics())
+        cfg = load_config({
+            "demo": True,
+            "targets": {
+                "node": [_host_target(e.address, h) for e, h in zip(nodes, ("web-1", "web-2", "db-1"), strict=True)],
+                "django": [_host_target(app.address, "app-1"), _host_target(app_2.address, "app-2")],
+                "redis": [_host_target(exporters["redis"].address, "cache-1"),
+                          _host_target(redis_exporter_2.address, "cache-2")],
+                "postgres": [_host_target(exporters["postgres"].address, "db-1")],
+                "nginx": [_host_target(exporters["nginx"].address, "web-1")],
+                "celery": [_host_target(flower_.address, "app-1")],
+            },
+            "prometheus": {"remoteWrite": [{"url": f"{vm}/api/v1/write", "basicAuth": {
+                "username": VM_USER, "password": VM_PASSWORD}}]},
+        })
+        targets = configured_targets(cfg, prometheus=None, grafana=None, exporters={})
+        del targets["prometheus"], targets["grafana"]  # the server adds itself; no Grafana here
+        secrets_dir = stack.enter_context(temp_dir("remote-write"))
+        remote_write, files = remote_write_section(cfg.prometheus.remote_write, str(secrets_dir))
+        for path, content in files.items():
+            Path(path).write_text(content, encoding="utf-8")
+        prom = stack.enter_context(prometheus_server(
+            targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
+            external_labels={"environment": FLEET_ENVIRONMENT}, remote_write=remote_write))
+        instances = {job: [t.instance for t in cfg.targets.of(job)] for job in targets}
+        yield Fleet(prom, RemoteStore(vm, (VM_USER, VM_PASSWORD), prom.scrape_interval_s), instances,
+                    pg.dbname, nodes[2], app_2)
+

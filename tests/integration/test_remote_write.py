@@ -8,35 +8,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import requests
-
 from components.config import load_config
 from components.prometheus.config import remote_write_section
 from components.prometheus.rules import rule_entries
 from tests.integration import services
 
-USER, PASSWORD = "writer", "Vm3tR1cs-w4iter-p4ss"
-
-
-@contextlib.contextmanager
-def victoria_metrics() -> Iterator[str]:
-    with services.temp_dir("victoria-metrics") as tmp:
-        port = services.free_port()
-        process = services.Process("victoria-metrics", [
-            "victoria-metrics", f"-httpListenAddr={services.HOST}:{port}", f"-storageDataPath={tmp / 'data'}",
-            "-retentionPeriod=1", f"-httpAuth.username={USER}", f"-httpAuth.password={PASSWORD}",
-            "-search.latencyOffset=1s", "-loggerLevel=ERROR"], tmp / "vm.log", cwd=tmp)
-        with services.running(process):
-            url = f"http://{services.HOST}:{port}"
-            services.wait_until(lambda: requests.get(f"{url}/health", timeout=2).ok, timeout=30,
-                                what="VictoriaMetrics /health", proc=process)
-            yield url
+USER, PASSWORD = services.VM_USER, services.VM_PASSWORD
 
 
 def vm_query(url: str, expr: str) -> list[dict]:
-    response = requests.get(f"{url}/api/v1/query", params={"query": expr}, auth=(USER, PASSWORD), timeout=10)
-    response.raise_for_status()
-    return response.json()["data"]["result"]
+    return services.RemoteStore(url, (USER, PASSWORD), scrape_interval_s=1).query(expr)
 
 
 @contextlib.contextmanager
@@ -55,7 +36,7 @@ def writing_prometheus(vm: str, password: str, tmp) -> Iterator[services.Prometh
 
 
 def test_series_arrive_in_victoria_metrics_with_the_environment(tmp_path):
-    with victoria_metrics() as vm, writing_prometheus(vm, PASSWORD, tmp_path):
+    with services.victoria_metrics() as vm, writing_prometheus(vm, PASSWORD, tmp_path):
         services.wait_until(lambda: vm_query(vm, 'up{job="node", environment="staging"}'), timeout=60,
                             what="remote-written series in VictoriaMetrics")
         (series,) = vm_query(vm, 'up{job="node"}')
@@ -65,7 +46,7 @@ def test_series_arrive_in_victoria_metrics_with_the_environment(tmp_path):
 
 def test_a_wrong_password_shows_as_failed_samples_the_alert_sees(tmp_path):
     (alert,) = [rule for rule in rule_entries("alert") if rule["alert"] == "PrometheusRemoteWriteFailing"]
-    with victoria_metrics() as vm, writing_prometheus(vm, "a-wrong-password", tmp_path) as prom:
+    with services.victoria_metrics() as vm, writing_prometheus(vm, "a-wrong-password", tmp_path) as prom:
         # The alert's own expression (its [5m] window holds the first failures within seconds).
         services.wait_until(lambda: prom.query(alert["expr"]), timeout=60, what="failed remote-write samples")
         assert not vm_query(vm, 'up{job="node"}')  # nothing got in
