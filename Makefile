@@ -1,5 +1,5 @@
 # Entry points; each is documented in the README.
-.PHONY: test up down dashboards bench-mocks bench-panels
+.PHONY: test up down dashboards bench-mocks bench-panels bench-panels-fleet
 
 # The whole test suite: installs Debian and PyPI packages it needs, then runs pytest.
 test:
@@ -24,3 +24,7 @@ bench-mocks:
 # Time every panel's queries against a real Prometheus scraping real services.
 bench-panels:
 	.venv/bin/python scripts/bench_panels.py
+
+# The same on the fleet of the integration suite, and each dashboard loaded whole (all panel queries at once).
+bench-panels-fleet:
+	.venv/bin/python scripts/bench_panels.py --fleet

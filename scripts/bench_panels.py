@@ -7,17 +7,24 @@ each panel's queries as Grafana does: a range query over the last --range (15m) 
 --step (15s), with `$__rate_interval` and the other variables filled in. Prints each
 panel's query time and series count, and the total.
 
-    .venv/bin/python scripts/bench_panels.py [--range 15m] [--step 15s] [--repeat 3] [--json FILE]
+With --fleet, the environment grows into the integration suite's fleet (three node_exporters,
+two app servers, two Redis servers, extra targets with host labels) and each dashboard is
+loaded as Grafana loads it: all its panel queries fired together, with every variable at All
+and with one instance picked; prints each dashboard's wall time (median of --repeat loads).
+
+    .venv/bin/python scripts/bench_panels.py [--fleet] [--range 15m] [--step 15s] [--repeat 3] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +33,13 @@ if str(REPO_ROOT) not in sys.path:
 
 from components.types import duration_ms, format_duration  # noqa: E402
 from tests.integration import services  # noqa: E402
-from tests.integration.panels import dashboard_queries, evaluate, wait_for_data  # noqa: E402
+from tests.integration.panels import (  # noqa: E402
+    PanelQuery,
+    dashboard_queries,
+    evaluate,
+    template_values,
+    wait_for_data,
+)
 from tests.integration.workload import BackgroundWorkload, run_rounds  # noqa: E402
 
 
@@ -38,6 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="workload rounds before measuring (default 10)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query; the median is reported (default 3)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--fleet", action="store_true",
+                        help="grow into the suite's fleet and time whole dashboard loads (All and one instance)")
     return parser.parse_args(argv)
 
 
@@ -54,8 +69,17 @@ def main(argv: list[str]) -> int:
 
     t0 = time.monotonic()
     print(f"starting the environment (scrape interval {args.scrape_interval}) ...", flush=True)
-    with services.environment(scrape_interval=args.scrape_interval, scrape_timeout=scrape_timeout) as env:
+    with contextlib.ExitStack() as stack:
+        env = stack.enter_context(services.environment(scrape_interval=args.scrape_interval,
+                                                       scrape_timeout=scrape_timeout))
         prom = env.prometheus
+        fleet = None
+        if args.fleet:
+            fleet = stack.enter_context(services.fleet(env.postgres, env.redis, env.app, env.flower, env.exporters,
+                                                       scrape_interval=args.scrape_interval,
+                                                       scrape_timeout=scrape_timeout))
+            prom = fleet.prometheus
+            stack.enter_context(BackgroundWorkload(fleet.app_2.url, rounds=600, max_seconds=600, pause=1.0))
         print(f"  up in {time.monotonic() - t0:.1f}s; Prometheus at {prom.url}", flush=True)
         burst = run_rounds(env.nginx.url, rounds=args.rounds, max_seconds=60)
         print(f"  workload: {burst.rounds} rounds, {burst.requests} requests, {dict(burst.by_status_class)}")
@@ -71,6 +95,7 @@ def main(argv: list[str]) -> int:
                 runs = [evaluate(prom, q, mode="range", range_s=range_s, step_s=step_s, now=now)
                         for _ in range(max(args.repeat, 1))]
                 results.append((q, statistics.median(r.seconds for r in runs), runs[-1]))
+            loads = dashboard_loads(prom, fleet, range_s, step_s, args.repeat) if fleet else []
 
     panels: dict[tuple[str, str], list] = defaultdict(list)
     for q, seconds, ev in results:
@@ -98,10 +123,53 @@ def main(argv: list[str]) -> int:
     print(f"{'total':<25} {f'{len(panels)} panels':<34} {len(results):>7} {total_ms:>9.1f}")
     if empty:
         print("\nqueries without data:\n  " + "\n  ".join(empty))
+    if loads:
+        print(f"\ndashboard loads on the fleet ({len(fleet.instances['node'])} hosts, "  # type: ignore[union-attr]
+              f"{len(fleet.instances['django'])} app servers): all panel queries at once, "  # type: ignore[union-attr]
+              f"median of {args.repeat}\n")
+        print(f"{'dashboard':<25} {'variables':<12} {'queries':>7} {'wall ms':>9} {'slowest ms':>10} {'series':>7}")
+        for load in loads:
+            print(f"{load['dashboard']:<25} {load['variables']:<12} {load['queries']:>7} {load['wall_ms']:>9.1f} "
+                  f"{load['slowest_ms']:>10.1f} {load['series']:>7}")
     if args.json:
         args.json.write_text(json.dumps({"range": args.range, "step": args.step, "total_ms": total_ms,
-                                         "panels": report}, indent=2))
+                                         "panels": report, "dashboard_loads": loads}, indent=2))
     return 1 if empty else 0
+
+
+# Which job's instances each instance variable lists (for "one instance picked").
+VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis"}
+
+
+def dashboard_loads(prom: services.Prometheus, fleet: services.Fleet, range_s: float, step_s: float,
+                    repeat: int) -> list[dict]:
+    """Each dashboard loaded as Grafana loads it: every panel query fired together (range queries)."""
+    import dashboards
+
+    out = []
+    now = time.time()
+    for uid, model in dashboards.build_dashboards().items():
+        names = [v["name"] for v in model["templating"]["list"]]
+        one = {name: [fleet.instances[job][0]] for name, job in VARIABLE_JOBS.items() if name in names}
+        if "datname" in names:
+            one["datname"] = [fleet.database]
+        for label, picked in (("All", {}), ("one each", one)):
+            values = tuple(sorted(template_values(model, picked).items()))
+            queries = [PanelQuery(uid, title, ref, expr, values)
+                       for title, ref, expr in dashboards.iter_panel_queries(model)]
+            walls, slowest, series = [], [], 0
+            for _ in range(max(repeat, 1)):
+                with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+                    started = time.perf_counter()
+                    results = list(pool.map(lambda q: evaluate(prom, q, mode="range", range_s=range_s,
+                                                               step_s=step_s, now=now), queries))
+                    walls.append(time.perf_counter() - started)
+                slowest.append(max(r.seconds for r in results))
+                series = sum(r.series for r in results)
+            out.append({"dashboard": uid, "variables": label, "queries": len(queries),
+                        "wall_ms": statistics.median(walls) * 1000, "slowest_ms": statistics.median(slowest) * 1000,
+                        "series": series})
+    return out
 
 
 if __name__ == "__main__":
