@@ -790,9 +790,22 @@ class RemoteStore:
         return self.api(f"label/{label}/values", **({"match[]": match} if match else {}))
 
 
+@dataclass
+class VictoriaMetrics:
+    url: str
+    # stop() and start() again: the same port and data directory
+    process: Process
+
+    def ready(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/health", timeout=2).ok
+        except requests.RequestException:
+            return False
+
+
 @contextlib.contextmanager
-def victoria_metrics() -> Iterator[str]:
-    """Debian's victoria-metrics with basic auth on a free loopback port; yields its URL."""
+def victoria_metrics() -> Iterator[VictoriaMetrics]:
+    """Debian's victoria-metrics with basic auth on a free loopback port."""
     with temp_dir("victoria-metrics") as tmp:
         port = free_port()
         process = Process("victoria-metrics", [
@@ -801,10 +814,9 @@ def victoria_metrics() -> Iterator[str]:
             # Fresh samples answer at once and no cached result hides them.
             "-search.latencyOffset=1s", "-search.disableCache", "-loggerLevel=ERROR"], tmp / "vm.log", cwd=tmp)
         with running(process):
-            url = f"http://{HOST}:{port}"
-            wait_until(lambda: requests.get(f"{url}/health", timeout=2).ok, timeout=30,
-                       what="VictoriaMetrics /health", proc=process)
-            yield url
+            vm = VictoriaMetrics(f"http://{HOST}:{port}", process)
+            wait_until(vm.ready, timeout=30, what="VictoriaMetrics /health", proc=process)
+            yield vm
 
 
 # ---------------------------------------------------------------------------
@@ -905,7 +917,7 @@ def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: 
                 "nginx": [_host_target(exporters["nginx"].address, "web-1")],
                 "celery": [_host_target(flower_.address, "app-1")],
             },
-            "prometheus": {"remoteWrite": [{"url": f"{vm}/api/v1/write", "basicAuth": {
+            "prometheus": {"remoteWrite": [{"url": f"{vm.url}/api/v1/write", "basicAuth": {
                 "username": VM_USER, "password": VM_PASSWORD}}]},
         })
         targets = configured_targets(cfg, prometheus=None, grafana=None, exporters={})
@@ -918,6 +930,6 @@ def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: 
             targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
             external_labels={"environment": FLEET_ENVIRONMENT}, remote_write=remote_write))
         instances = {job: [t.instance for t in cfg.targets.of(job)] for job in targets}
-        yield Fleet(prom, RemoteStore(vm, (VM_USER, VM_PASSWORD), prom.scrape_interval_s), instances,
+        yield Fleet(prom, RemoteStore(vm.url, (VM_USER, VM_PASSWORD), prom.scrape_interval_s), instances,
                     pg.dbname, nodes[2], app_2)
 
