@@ -23,7 +23,7 @@ from components.prometheus.config import remote_write_section, render_prometheus
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
 from components.prometheus.server import RULES_DIR, SECRETS_DIR, PrometheusServer, PrometheusServerArgs
-from components.prometheus.targets import scrape_targets
+from components.prometheus.targets import prober_addresses, scrape_targets
 from components.types import is_all_interfaces, parse_ip
 
 GRAFANA_METRICS_PASSWORD_FILE = f"{SECRETS_DIR}/grafana-metrics-password"
@@ -95,7 +95,8 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
 
     targets = scrape_targets(cfg, prometheus=f"localhost:{PROMETHEUS_PORT}", grafana=grafana.target,
                              exporters={name: exporter.target for name, exporter in exporters.items()},
-                             demo_django=demo.django_target if demo is not None else None)
+                             demo_django=demo.django_target if demo is not None else None,
+                             demo_probes=demo.probe_urls if demo is not None else ())
     alertmanager_targets = []
     outputs: dict[str, Any] = {}
     if cfg.alertmanager.enabled:
@@ -107,14 +108,17 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     p = cfg.prometheus
     # Rendered once every target is known (a host-network exporter's address is the gateway's).
     remote_write, remote_write_files = remote_write_section(p.remote_write, SECRETS_DIR)
-    known_targets: pulumi.Output[Any] = pulumi.Output.from_input(targets)
+    # The probers' addresses too: an exporter's target may be an Output.
+    known_targets: pulumi.Output[Any] = pulumi.Output.from_input(
+        {"targets": targets, "probers": {name: exporter.target for name, exporter in exporters.items()}})
     prometheus_yml = known_targets.apply(lambda known: render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
-        scrape_timeout=p.scrape_timeout, targets=known, rule_files=[f"{RULES_DIR}/*.yml"],
+        scrape_timeout=p.scrape_timeout, targets=known["targets"], rule_files=[f"{RULES_DIR}/*.yml"],
         alertmanager_targets=alertmanager_targets,
         basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)},
         # Every series and alert says which environment it comes from.
-        external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write))
+        external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write,
+        probers=prober_addresses(known["probers"])))
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
         config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
         secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password,

@@ -24,6 +24,7 @@ REDIS = selector("redis")
 DJANGO = 'job="django"'
 CELERY = selector("celery")
 NGINX = selector("nginx")
+BLACKBOX = selector("blackbox")
 # The root filesystem only: node_exporter must be given the host's root (--path.rootfs) to report it.
 ROOT_FS = f'{NODE},mountpoint="/",fstype!="rootfs"'
 # Physical-ish interfaces: loopback and the per-container veth/bridges are left out (their
@@ -48,10 +49,20 @@ class Threshold:
     ratio: bool = False
     # A floor: healthy above, red below (cache hit ratio).
     floor: bool = False
+    # The alert that fires at `yellow` (a warning before the critical one at `red`).
+    yellow_alert: str | None = None
+    # The unit annotations state it in when not a ratio: "s" (seconds) or "d" (days).
+    unit: str = "s"
 
     @property
     def alert_value(self) -> float:
         return self.red / 100 if self.ratio else self.red
+
+    @property
+    def yellow_alert_value(self) -> float | None:
+        if self.yellow is None:
+            return None
+        return self.yellow / 100 if self.ratio else self.yellow
 
 
 CPU_PERCENT = Threshold(red=80, alert="HostHighCpuUsage", ratio=True)
@@ -64,10 +75,15 @@ PG_CACHE_HIT_PERCENT = Threshold(red=90, alert="PostgresLowCacheHitRatio", ratio
 # the alert's share of max_connections.
 PG_CONNECTIONS = Threshold(red=80, yellow=50, alert="PostgresTooManyConnections", ratio=True)
 REDIS_MEMORY_PERCENT = Threshold(red=90, alert="RedisMemoryNearMax", ratio=True)
+# A probe of the site (blackbox_exporter): slow above 2 s on average over 5 minutes.
+PROBE_SECONDS = Threshold(red=2, yellow=1, alert="ProbeSlow")
+# Days until the earliest certificate of an https probe expires: warning within 14, critical within 3.
+CERTIFICATE_DAYS = Threshold(red=3, yellow=14, alert="ProbeCertificateExpiresIn3Days", floor=True,
+                             yellow_alert="ProbeCertificateExpiresIn14Days", unit="d")
 
 THRESHOLDS: tuple[Threshold, ...] = (
     CPU_PERCENT, MEMORY_PERCENT, DISK_PERCENT, HTTP_5XX_PERCENT, LATENCY_P95_SECONDS,
-    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT,
+    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT, PROBE_SECONDS, CERTIFICATE_DAYS,
 )
 
 Steps = tuple[tuple[float | None, str], ...]
@@ -76,6 +92,8 @@ Steps = tuple[tuple[float | None, str], ...]
 def steps(threshold: Threshold) -> Steps:
     """Grafana threshold steps: (lower bound, colour), the first bound None (Grafana's base)."""
     if threshold.floor:
-        return ((None, "red"), (threshold.red, "green"))
+        warning = ((threshold.red, "yellow"), (threshold.yellow, "green")) if threshold.yellow is not None else (
+            (threshold.red, "green"),)
+        return ((None, "red"), *warning)
     middle = ((threshold.yellow, "yellow"),) if threshold.yellow is not None else ()
     return ((None, "green"), *middle, (threshold.red, "red"))

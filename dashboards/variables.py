@@ -66,3 +66,5 @@ REDIS = f"{th.REDIS},{_IN_ENVIRONMENT},{REDIS_INSTANCE.matches()}"
 def in_environment(job_selector: str) -> str:
     """A job's selector narrowed by the environment only (services without a variable here)."""
     return f"{job_selector},{_IN_ENVIRONMENT}"
+PROBE = _instances("probe", "Probe", th.BLACKBOX)
+PROBES = f"{th.BLACKBOX},{_IN_ENVIRONMENT},{PROBE.matches()}"

@@ -75,9 +75,9 @@ def main(argv: list[str]) -> int:
         prom = env.prometheus
         fleet = None
         if args.fleet:
-            fleet = stack.enter_context(services.fleet(env.postgres, env.redis, env.app, env.flower, env.exporters,
-                                                       scrape_interval=args.scrape_interval,
-                                                       scrape_timeout=scrape_timeout))
+            fleet = stack.enter_context(services.fleet(
+                env.postgres, env.redis, env.app, env.flower, env.nginx, env.exporters,
+                scrape_interval=args.scrape_interval, scrape_timeout=scrape_timeout))
             prom = fleet.prometheus
             stack.enter_context(BackgroundWorkload(fleet.app_2.url, rounds=600, max_seconds=600, pause=1.0))
         print(f"  up in {time.monotonic() - t0:.1f}s; Prometheus at {prom.url}", flush=True)
@@ -138,7 +138,8 @@ def main(argv: list[str]) -> int:
 
 
 # Which job's instances each instance variable lists (for "one instance picked").
-VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis"}
+VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
+                 "probe": "blackbox"}
 
 
 def dashboard_loads(prom: services.Prometheus, fleet: services.Fleet, range_s: float, step_s: float,

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter
-              prometheus-nginx-exporter prometheus-alertmanager postgresql redis-server nginx victoria-metrics)
+              prometheus-nginx-exporter prometheus-alertmanager prometheus-blackbox-exporter postgresql redis-server
+              nginx victoria-metrics openssl)
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from components.exporters.table import EXPORTER_MODELS, EXPORTER_NAMES, EXPORTERS, ExporterConfig
+from components.exporters.table import BY_NAME, EXPORTER_MODELS, EXPORTER_NAMES, EXPORTERS, ExporterConfig
 from components.thresholds import RULE_WINDOW, SAMPLES_PER_WINDOW
 from components.types import (
     HTTP,
@@ -40,6 +40,7 @@ from components.types import (
     LabelName,
     LabelValue,
     Port,
+    UrlKind,
     check_host_port,
     duration_ms,
     has_credentials,
@@ -324,14 +325,50 @@ class ScrapeTarget(Model):
 
 Target = Annotated[ScrapeTarget, BeforeValidator(_target_object)]
 
+PROBE_URL_HELP = ("an http:// or https:// URL to probe, without credentials (it is written in plain text "
+                  "into prometheus.yml)")
+
+
+def _probe_url(value: Any) -> str:
+    url = UrlKind(HTTP.schemes, "URL to probe")(value)
+    if has_credentials(url):
+        raise not_allowed(PROBE_URL_HELP)
+    return url
+
+
+class ProbeTarget(Model):
+    """One URL a prober (blackbox_exporter) checks, with optional labels; its instance is the URL."""
+
+    url: Annotated[str, BeforeValidator(_probe_url)]
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+    @property
+    def instance(self) -> str:
+        return self.labels.get("instance", self.url)
+
+    def rendered_labels(self) -> dict[str, str]:
+        # Always the instance: the scrape's address becomes the prober's, which must not name it.
+        return {**self.labels, "instance": self.instance}
+
+
+def _probe_object(value: Any) -> Any:
+    return {"url": value} if isinstance(value, str) else _an_object(value)
+
+
+ProbeEntry = Annotated[ProbeTarget, BeforeValidator(_probe_object)]
+
 
 class TargetsBase(Model):
-    def of(self, job: str) -> tuple[ScrapeTarget, ...]:
-        found: tuple[ScrapeTarget, ...] = getattr(self, job)
+    def of(self, job: str) -> tuple[ScrapeTarget | ProbeTarget, ...]:
+        found: tuple[ScrapeTarget | ProbeTarget, ...] = getattr(self, job)
         return found
 
 
-def _unique_instances(targets: tuple[ScrapeTarget, ...]) -> tuple[ScrapeTarget, ...]:
+def _unique_instances(targets: tuple[Any, ...]) -> tuple[Any, ...]:
     seen = [t.instance for t in targets]
     for index, instance in enumerate(seen):
         if instance in seen[:index]:
@@ -352,7 +389,11 @@ else:
         **{name: (Annotated[tuple[Target, ...], BeforeValidator(_a_list), AfterValidator(_unique_instances)],
                   Field((), alias=name, description=f"More `{name}` targets beyond the stack's own exporter "
                                                     "(other hosts, servers): `host:port` or `{address, labels}`."))
-           for name in EXPORTER_NAMES})
+           for name in EXPORTER_NAMES if BY_NAME[name].prober is None},
+        **{name: (Annotated[tuple[ProbeEntry, ...], BeforeValidator(_a_list), AfterValidator(_unique_instances)],
+                  Field((), alias=name, description=f"URLs the `{name}` prober checks (answer, latency, "
+                                                    "certificate expiry): a URL or `{url, labels}`."))
+           for name in EXPORTER_NAMES if BY_NAME[name].prober is not None})
 
 
 # --- Alertmanager ------------------------------------------------------------------------
@@ -538,7 +579,7 @@ class StackConfig(Model):
 
     @property
     def django_targets(self) -> tuple[ScrapeTarget, ...]:
-        return self.targets.of("django")
+        return tuple(t for t in self.targets.of("django") if isinstance(t, ScrapeTarget))
 
 
 def default_images() -> dict[str, str]:

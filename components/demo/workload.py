@@ -51,6 +51,8 @@ class DemoWorkload(pulumi.ComponentResource):
     broker_url: pulumi.Output[str]
     nginx_scrape_uri: str
     django_target: str
+    # What the prober checks in demo mode: the site through nginx, and its health endpoint.
+    probe_urls: tuple[str, ...]
 
     def __init__(self, resource_name: str, args: DemoWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:DemoWorkload", resource_name, None, opts)
@@ -72,6 +74,8 @@ class DemoWorkload(pulumi.ComponentResource):
         self.redis_address = f"redis://{names['redis']}:6379"
         self.nginx_scrape_uri = f"http://{names['nginx']}:{NGINX_PORT}{STUB_STATUS_PATH}"
         self.django_target = f"{names['django']}:{DJANGO_PORT}"
+        site = f"http://{names['nginx']}:{NGINX_PORT}"
+        self.probe_urls = (f"{site}/", f"{site}/healthz")
 
         def secret_env(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
             return pulumi.Output.secret(pulumi.Output.concat(f"{key}=", value))

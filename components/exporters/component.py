@@ -71,6 +71,9 @@ class Exporter(pulumi.ComponentResource):
             mounts=[docker.ContainerMountArgs(target="/host", source="/", type="bind", read_only=True)]
             if row.host_root else (),
             pid_mode="host" if row.host_root else None,
+            uploads=[docker.ContainerUploadArgs(file=path, content=content)
+                     for path, content in ((path, render(inputs)) for path, render in sorted(row.files.items()))
+                     if content is not None],
         )
         image = pinned_image(f"{resource_name}-image", args.config.image, self, secret=args.secret)
         self.container = service_container(resource_name, spec, image, self)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, create_model
 
+from components.exporters import blackbox
 from components.types import HTTP, ConfigObject, Flag, ImageRef, UrlKind, megabytes, not_allowed, parse_host_port
 
 # Redis' address as redis_exporter takes it: redis://, rediss:// or a bare host:port.
@@ -39,6 +40,7 @@ StubStatusUrl = Annotated[str, BeforeValidator(UrlKind(HTTP.schemes, "URL of ngi
 # The broker transports Celery names for the brokers Flower can inspect (amqp and Redis ones).
 BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sentinel")
 BrokerUrl = Annotated[str, BeforeValidator(UrlKind(BROKER_SCHEMES, "Celery broker URL"))]
+PemCertificates = Annotated[str, BeforeValidator(blackbox.pem_certificates)]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ class Setting:
     # Where a credential for this setting goes instead of the setting's value, which reaches a
     # plaintext input (an env entry, a command line); None: the value is always passed as a secret.
     credentials_go_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Prober:
+    """A prober's scrape: Prometheus asks `path?module=<module>&target=<each target of the job>`."""
+
+    path: str
+    module: str
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,11 @@ class ExporterRow:
     # PromQL, given the series selector and the labels that name an instance, that is 1 per
     # instance while the service behind the exporter answers and 0 when not.
     service_health: Callable[[str, str], str] | None = None
+    # Files written into the container: path -> content rendered from the row's inputs (None:
+    # no such file).
+    files: Mapping[str, Callable[[Mapping[str, Any]], str | None]] = field(default_factory=dict)
+    # A prober (blackbox_exporter): its job's targets are URLs it probes, not itself.
+    prober: Prober | None = None
 
     @property
     def job(self) -> str:
@@ -178,6 +193,16 @@ EXPORTERS: tuple[ExporterRow, ...] = (
         healthcheck=("python", "-c",
                      "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/healthcheck', timeout=4)"),
         demo={"brokerUrl": "broker_url"}, service_health=_workers_online,
+    ),
+    ExporterRow(
+        # Probes from outside the app: the site answers, how fast, and its certificate's expiry.
+        name="blackbox", title="Probe", image="prom/blackbox-exporter:v0.28.0", port=9115, memory_mb=64,
+        settings={"caCertificate": Setting(PemCertificates, "", "PEM of the CA(s) that signed the probed https "
+                                           "sites, when not a public CA (empty: the image's public CAs)")},
+        command=(f"--config.file={blackbox.CONFIG_PATH}",),
+        files={blackbox.CONFIG_PATH: blackbox.config_file, blackbox.CA_PATH: blackbox.ca_file},
+        healthcheck=_wget(9115, "/-/healthy"),
+        prober=Prober(path=blackbox.PROBE_PATH, module=blackbox.HTTP_MODULE),
     ),
 )
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from components.exporters.table import EXPORTER_NAMES
-from components.types import NotAllowed, duration_ms, parse_host_port
+from components.exporters.table import BY_NAME, EXPORTER_NAMES
+from components.types import HTTP, NotAllowed, duration_ms, parse_host_port
 
 # Job names are part of the product's contract: dashboards and rules select on them.
 # Prometheus itself, Grafana and the app first, then one job per exporter of the table.
@@ -42,6 +42,21 @@ def _static_configs(job_targets: Sequence[Any]) -> list[dict[str, Any]]:
     configs: list[dict[str, Any]] = [{"targets": [_address(t) for t in plain]}] if plain else []
     configs += [{"targets": [t["address"]], "labels": dict(t["labels"])} for t in labelled]
     return configs
+
+
+def _probe_job(job: str, urls: Sequence[Any], prober: str) -> dict[str, Any]:
+    """A prober's job: each URL goes to the prober as `?target=`; every target carries its
+    `instance` label (the URL or the one given), since the scrape's address is the prober's."""
+    spec = BY_NAME[job].prober
+    assert spec is not None
+    return {
+        "job_name": job, "metrics_path": spec.path, "params": {"module": [spec.module]},
+        "static_configs": _static_configs(urls),
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"target_label": "__address__", "replacement": prober},
+        ],
+    }
 
 
 def remote_write_section(endpoints: Sequence[Any], secrets_dir: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -83,6 +98,7 @@ def render_prometheus_config(
     basic_auth: Mapping[str, tuple[str, str]] | None = None,
     external_labels: Mapping[str, str] | None = None,
     remote_write: Sequence[Mapping[str, Any]] = (),
+    probers: Mapping[str, str] | None = None,
 ) -> str:
     """Return prometheus.yml text.
 
@@ -90,13 +106,22 @@ def render_prometheus_config(
     (labelled targets get a static config of their own; an `instance` label names the instance).
     `basic_auth` maps a job to (username, password_file): the password stays in that file, out of
     this text. `external_labels` (environment, ...) go on every alert and remote-written series.
+    `probers` maps a prober's job (blackbox) to the exporter's `host:port`: that job's targets
+    are URLs, each sent to the prober as `?target=` (a prober job without one is left out).
     """
     unknown = sorted(set(targets) - set(JOB_NAMES))
     if unknown:
         raise ValueError(f"targets: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}")
+    probers = dict(probers or {})
+    not_probers = sorted(job for job in probers if job not in BY_NAME or BY_NAME[job].prober is None)
+    if not_probers:
+        raise ValueError(f"probers: {not_probers} are not prober jobs")
     for job, job_targets in {**targets, "alertmanager": alertmanager_targets}.items():
+        is_prober = job in BY_NAME and BY_NAME[job].prober is not None
         for target in job_targets:
-            _checked(f"targets.{job}", _address(target), parse_host_port)
+            _checked(f"targets.{job}", _address(target), HTTP if is_prober else parse_host_port)
+    for job, address in probers.items():
+        _checked(f"probers.{job}", address, parse_host_port)
     config: dict[str, Any] = {
         "global": {
             "scrape_interval": _checked("scrape_interval", scrape_interval, duration_ms),
@@ -117,11 +142,12 @@ def render_prometheus_config(
     if remote_write:
         config["remote_write"] = [dict(entry) for entry in remote_write]
     config["scrape_configs"] = [
+        _probe_job(job, targets[job], probers[job]) if job in BY_NAME and BY_NAME[job].prober else
         {"job_name": job, "metrics_path": METRICS_PATH,
          **({"basic_auth": {"username": auth[job][0], "password_file": auth[job][1]}} if job in auth else {}),
          "static_configs": _static_configs(targets[job])}
         for job in JOB_NAMES
-        if targets.get(job)
+        if targets.get(job) and (job not in BY_NAME or not BY_NAME[job].prober or job in probers)
     ]
     text: str = yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
     return text

@@ -10,6 +10,8 @@ retained on delete (Pulumi forgets it; Docker keeps it).
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 import yaml
 
@@ -134,7 +136,11 @@ def test_long_stack_names_keep_every_address_a_dns_label():
     assert max(map(len, names)) == 63  # the prefix was shortened, not dropped
     rendered = yaml.safe_load(next(u["content"] for u in containers(program)["prometheus"].inputs["uploads"]
                                    if u["file"].endswith("prometheus.yml")))
-    hosts = [t.rsplit(":", 1)[0] for job in rendered["scrape_configs"] for c in job["static_configs"] for t in c["targets"]]
+    # host:port targets, the probed URLs' hosts and the prober's address (blackbox)
+    hosts = [urlsplit(t).hostname if "://" in t else t.rsplit(":", 1)[0]
+             for job in rendered["scrape_configs"] for c in job["static_configs"] for t in c["targets"]]
+    hosts += [r["replacement"].rsplit(":", 1)[0] for job in rendered["scrape_configs"]
+              for r in job.get("relabel_configs", []) if "replacement" in r]
     assert hosts and all(len(host) <= 63 for host in hosts)
     assert set(hosts) - {"localhost", "172.30.0.1"} <= set(names)  # node_exporter: the gateway
     # Deterministic: the same stack name gives the same names (no replacement on the next up).

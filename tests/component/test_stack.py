@@ -34,6 +34,7 @@ EXPECTED_CONTAINERS = {
     "redis-exporter": ("monitoring-dev-redis-exporter", "redis"),
     "nginx-exporter": ("monitoring-dev-nginx-exporter", "nginx"),
     "celery-exporter": ("monitoring-dev-celery-exporter", "celery"),
+    "blackbox-exporter": ("monitoring-dev-blackbox-exporter", "blackbox"),
 }
 
 
@@ -520,3 +521,44 @@ def test_remote_write_and_the_long_term_data_source_keep_their_credentials_secre
     assert isinstance(long_term.inputs["secureJsonDataEncoded"], SecretValue)
     assert program.one("grafana:oss/dataSource:DataSource", "grafana-content-prometheus").inputs["isDefault"] is True
     assert_no_plaintext(program, ["vm-hunter2", "mimir-hunter2", "reader-hunter2"])
+
+
+CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
+
+
+def test_blackbox_probes_the_demo_site_and_the_configured_urls_through_its_rendered_config():
+    from components.exporters.blackbox import CA_PATH, CONFIG_PATH, render_blackbox_config
+
+    program = run_program({"demo": True, "targets": {"blackbox": ["https://shop.example.com/",
+                                                                  {"url": "https://api.example.com/health",
+                                                                   "labels": {"role": "api"}}]},
+                           "exporters": {"blackbox": {"caCertificate": CA_PEM}}})
+    container = containers(program)["blackbox-exporter"]
+    assert image_of(program, container) == "prom/blackbox-exporter:v0.28.0"
+    assert container.inputs["command"] == [f"--config.file={CONFIG_PATH}"]
+    assert container.inputs["healthcheck"]["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null",
+                                                        "http://127.0.0.1:9115/-/healthy"]
+    uploads = {u["file"]: u["content"] for u in container.inputs["uploads"]}
+    assert uploads == {CONFIG_PATH: render_blackbox_config(CA_PATH), CA_PATH: CA_PEM}
+    prometheus_yml = yaml.safe_load(next(u["content"] for u in containers(program)["prometheus"].inputs["uploads"]
+                                         if u["file"].endswith("prometheus.yml")))
+    (job,) = [j for j in prometheus_yml["scrape_configs"] if j["job_name"] == "blackbox"]
+    probed = [(c["targets"], c["labels"]) for c in job["static_configs"]]
+    site = probed[0][0][0].rsplit("/", 1)[0]
+    assert site.startswith("http://") and site.endswith("-nginx:8080")  # the demo site through nginx
+    assert probed == [([f"{site}/"], {"instance": f"{site}/"}), ([f"{site}/healthz"], {"instance": f"{site}/healthz"}),
+                      (["https://shop.example.com/"], {"instance": "https://shop.example.com/"}),
+                      (["https://api.example.com/health"], {"role": "api", "instance": "https://api.example.com/health"})]
+    assert job["metrics_path"] == "/probe" and job["params"] == {"module": ["http_2xx"]}
+    assert job["relabel_configs"][-1] == {"target_label": "__address__",
+                                          "replacement": f"{container.inputs['name']}:9115"}
+
+
+def test_blackbox_without_a_ca_writes_only_its_config_and_without_urls_is_not_scraped(prod):
+    from components.exporters.blackbox import CONFIG_PATH, render_blackbox_config
+
+    uploads = {u["file"]: u["content"] for u in containers(prod)["blackbox-exporter"].inputs["uploads"]}
+    assert uploads == {CONFIG_PATH: render_blackbox_config()}
+    prometheus_yml = next(u["content"] for u in containers(prod)["prometheus"].inputs["uploads"]
+                          if u["file"].endswith("prometheus.yml"))
+    assert "job_name: blackbox" not in prometheus_yml  # nothing to probe outside demo mode until URLs are set

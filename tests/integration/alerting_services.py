@@ -200,6 +200,7 @@ def alerting_prometheus(
     scrape_interval: str = "1s",
     evaluation_interval: str = "1s",
     scrape_timeout: str = "1s",
+    probers: Mapping[str, str] | None = None,
 ) -> Iterator[services.Prometheus]:
     """Prometheus running the product's rendered config, with `rule_texts` ({file name: YAML})
     written next to it and sending alerts to `alertmanager_targets`; promtool checks it first."""
@@ -211,7 +212,7 @@ def alerting_prometheus(
             rule_paths.append(str(path))
         with services.prometheus_server(
             targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout, rule_files=rule_paths,
-            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
+            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets, probers=probers,
         ) as prom:
             yield prom
 

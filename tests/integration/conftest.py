@@ -104,9 +104,21 @@ def flower(django_app):
 
 
 @pytest.fixture(scope="session")
-def nginx(django_app):
-    with services.nginx_proxy(django_app) as n:
+def certificates(tmp_path_factory):
+    """A CA and an https certificate for 127.0.0.1 (30 days): the site is probed over https too."""
+    return services.make_certificates(tmp_path_factory.mktemp("tls"), days=30)
+
+
+@pytest.fixture(scope="session")
+def nginx(django_app, certificates):
+    with services.nginx_proxy(django_app, certificates) as n:
         yield n
+
+
+@pytest.fixture(scope="session")
+def blackbox_exporter(certificates):
+    with services.blackbox_exporter(certificates.ca_cert) as e:
+        yield e
 
 
 @pytest.fixture(scope="session")
@@ -134,13 +146,13 @@ def nginx_exporter(nginx):
 
 
 @pytest.fixture(scope="session")
-def prometheus(django_app, celery_worker, flower, node_exporter, postgres_exporter, redis_exporter,
-               nginx_exporter):
+def prometheus(django_app, celery_worker, flower, nginx, node_exporter, postgres_exporter, redis_exporter,
+               nginx_exporter, blackbox_exporter):
     exporters = {"node": node_exporter, "postgres": postgres_exporter, "redis": redis_exporter,
-                 "nginx": nginx_exporter}
-    targets = services.scrape_targets(django_app, flower, exporters)
-    with services.prometheus_server(targets, scrape_interval=SCRAPE_INTERVAL,
-                                    scrape_timeout=SCRAPE_TIMEOUT) as prom:
+                 "nginx": nginx_exporter, "blackbox": blackbox_exporter}
+    targets = services.scrape_targets(django_app, flower, exporters, services.site_probe_urls(nginx))
+    with services.prometheus_server(targets, scrape_interval=SCRAPE_INTERVAL, scrape_timeout=SCRAPE_TIMEOUT,
+                                    probers={"blackbox": blackbox_exporter.address}) as prom:
         yield prom
 
 

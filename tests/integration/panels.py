@@ -198,6 +198,7 @@ EXPECTED_METRICS = {
                "django_model_inserts_total", "django_model_updates_total", "django_model_deletes_total",
                "django_http_exceptions_total_by_type_total"],
     "celery": ["flower_events_total", "flower_worker_online", "flower_task_runtime_seconds_bucket"],
+    "blackbox": ["probe_success", "probe_duration_seconds", "probe_ssl_earliest_cert_expiry"],
 }
 
 

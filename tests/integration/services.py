@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -44,6 +45,8 @@ BINARIES = {
     "redis-server": "redis-server",
     "nginx": "nginx",
     "victoria-metrics": "victoria-metrics",
+    "prometheus-blackbox-exporter": "prometheus-blackbox-exporter",
+    "openssl": "openssl",
 }
 PYTHON_MODULES = {
     "django": "Django",
@@ -530,6 +533,7 @@ http {{
     upstream demo_app {{ server {upstream}; }}
     server {{
         listen {host}:{port};
+{tls}
         location = /stub_status {{
             stub_status;
             allow 127.0.0.1;
@@ -551,26 +555,37 @@ class Nginx(Listening):
     port: int
     process: Process
     host: str = HOST
+    # The same site over https (the certificate given to nginx_proxy), if any.
+    tls_port: int | None = None
 
     @property
     def stub_status_url(self) -> str:
         return f"{self.url}/stub_status"
 
+    @property
+    def https_url(self) -> str:
+        assert self.tls_port is not None, "nginx runs without TLS"
+        return f"https://{self.host}:{self.tls_port}"
+
 
 @contextlib.contextmanager
-def nginx_proxy(app: DemoApp) -> Iterator[Nginx]:
+def nginx_proxy(app: DemoApp, certificates: Certificates | None = None) -> Iterator[Nginx]:
     # 0755: nginx's workers (nobody, when the master is root) must reach the temp paths.
     with temp_dir("nginx", 0o755) as tmp:
         port = free_port()
+        tls_port = free_port() if certificates else None
+        tls = (f"        listen {HOST}:{tls_port} ssl;\n"
+               f"        ssl_certificate {certificates.server_cert};\n"
+               f"        ssl_certificate_key {certificates.server_key};") if certificates else ""
         conf = tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, upstream=app.address))
+        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, upstream=app.address, tls=tls))
         run_checked(["nginx", "-t", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
                     what="nginx -t")
         process = Process(
             "nginx", ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
             tmp / "nginx.out", stop_signal=signal.SIGQUIT,  # graceful shutdown
         )
-        nginx = Nginx(port=port, process=process)
+        nginx = Nginx(port=port, process=process, tls_port=tls_port)
         with running(process):
             wait_until(lambda: http_ok(nginx.stub_status_url), timeout=20, what="nginx stub_status", proc=process)
             yield nginx
@@ -641,7 +656,8 @@ def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str,
                   alertmanager_targets: Sequence[str] = (),
                   basic_auth: Mapping[str, tuple[str, str]] | None = None,
                   external_labels: Mapping[str, str] | None = None,
-                  remote_write: Sequence[Mapping[str, object]] = ()) -> str:
+                  remote_write: Sequence[Mapping[str, object]] = (),
+                  probers: Mapping[str, str] | None = None) -> str:
     from components.prometheus.config import render_prometheus_config
 
     return render_prometheus_config(
@@ -654,6 +670,7 @@ def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str,
         basic_auth=basic_auth,
         external_labels=external_labels,
         remote_write=remote_write,
+        probers=probers,
     )
 
 
@@ -701,7 +718,8 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
                       evaluation_interval: str | None = None, alertmanager_targets: Sequence[str] = (),
                       basic_auth: Mapping[str, tuple[str, str]] | None = None,
                       external_labels: Mapping[str, str] | None = None,
-                      remote_write: Sequence[Mapping[str, object]] = ()) -> Iterator[Prometheus]:
+                      remote_write: Sequence[Mapping[str, object]] = (),
+                      probers: Mapping[str, str] | None = None) -> Iterator[Prometheus]:
     with temp_dir("prometheus") as tmp:
         port = free_port()
         all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
@@ -710,6 +728,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
             rule_files=repo_rule_files() if rule_files is None else rule_files,
             evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
             basic_auth=basic_auth, external_labels=external_labels, remote_write=remote_write,
+            probers=probers,
         )
         config = tmp / "prometheus.yml"
         config.write_text(text)
@@ -756,6 +775,90 @@ def wait_for_targets_up(prom: Prometheus, *, timeout: float = 30) -> list[dict]:
                    for t in state.get("targets", [])]
         raise ServiceError(f"{exc}\ntargets: {summary}") from None
     return state["targets"]
+
+
+# ---------------------------------------------------------------------------
+# TLS for probed sites: a CA and a server certificate for 127.0.0.1, made with openssl
+
+
+@dataclass
+class Certificates:
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+
+
+def make_certificates(directory: Path, *, days: int) -> Certificates:
+    """A fresh CA (30 days) and a server certificate for IP 127.0.0.1 valid for `days` days."""
+    ca_key, ca_cert = directory / "ca.key", directory / "ca.pem"
+    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.pem"
+    ext = directory / "server.ext"
+    ext.write_text(f"subjectAltName=IP:{HOST}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                   "extendedKeyUsage=serverAuth\n")
+    run_checked(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out",
+                 str(ca_cert), "-days", "30", "-subj", "/CN=monitoring test CA"], what="openssl CA")
+    run_checked(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
+                 "-subj", f"/CN={HOST}"], what="openssl server key")
+    run_checked(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+                 "-CAcreateserial", "-out", str(cert), "-days", str(days), "-extfile", str(ext)],
+                what="openssl server certificate")
+    return Certificates(ca_cert, cert, key)
+
+
+STATIC_SITE_CONF = """\
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen {host}:{port};
+        listen {host}:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        location / {{ return 200 "ok\\n"; }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def static_site(certificates: Certificates) -> Iterator[Nginx]:
+    """nginx answering 200 at every path, over http and over https with `certificates`."""
+    with temp_dir("site", 0o755) as tmp:
+        port, tls_port = free_port(), free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(STATIC_SITE_CONF.format(tmp=tmp, host=HOST, port=port, tls_port=tls_port,
+                                                cert=certificates.server_cert, key=certificates.server_key))
+        run_checked(["nginx", "-t", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")], what="nginx -t")
+        process = Process("site", ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
+                          tmp / "nginx.out", stop_signal=signal.SIGQUIT)
+        site = Nginx(port=port, process=process, tls_port=tls_port)
+        with running(process):
+            wait_until(lambda: http_ok(f"{site.url}/"), timeout=20, what="static site", proc=process)
+            yield site
+
+
+# ---------------------------------------------------------------------------
+# blackbox_exporter, running the config the program renders
+
+
+def blackbox_exporter(ca_file: Path | None = None) -> contextlib.AbstractContextManager[Exporter]:
+    from components.exporters.blackbox import render_blackbox_config
+
+    def args(port: int, tmp: Path) -> list[str]:
+        config = tmp / "blackbox.yml"
+        config.write_text(render_blackbox_config(str(ca_file) if ca_file else None))
+        return ["prometheus-blackbox-exporter", f"--config.file={config}", f"--web.listen-address={HOST}:{port}"]
+
+    return _exporter("blackbox", args)
 
 
 # ---------------------------------------------------------------------------
@@ -835,12 +938,21 @@ class Environment:
     prometheus: Prometheus
 
 
-def scrape_targets(app: DemoApp, flower_: Flower, exporters: Mapping[str, Exporter]) -> dict[str, list[str]]:
-    """Job -> targets, as the product's config names them (no Grafana here)."""
-    targets = {job: [e.address] for job, e in exporters.items()}
+def scrape_targets(app: DemoApp, flower_: Flower, exporters: Mapping[str, Exporter],
+                   probe_urls: Sequence[str] = ()) -> dict[str, list[Any]]:
+    """Job -> targets, as the product's config names them (no Grafana here); the prober's job
+    (blackbox) lists the URLs it probes, each its own instance."""
+    targets: dict[str, list[Any]] = {job: [e.address] for job, e in exporters.items() if job != "blackbox"}
     targets["django"] = [app.address]
     targets["celery"] = [flower_.address]
+    if "blackbox" in exporters:
+        targets["blackbox"] = [{"address": url, "labels": {"instance": url}} for url in probe_urls]
     return targets
+
+
+def site_probe_urls(nginx: Nginx) -> list[str]:
+    """What the suite probes: the demo site over http, its health endpoint over https."""
+    return [f"{nginx.url}/", f"{nginx.https_url}/healthz"]
 
 
 @contextlib.contextmanager
@@ -851,16 +963,18 @@ def environment(*, scrape_interval: str = "2s", scrape_timeout: str = "1s") -> I
         app = stack.enter_context(django_app(pg, redis))
         worker = stack.enter_context(celery_worker(app))
         flower_ = stack.enter_context(flower(app))
-        nginx = stack.enter_context(nginx_proxy(app))
+        certificates = make_certificates(stack.enter_context(temp_dir("tls")), days=30)
+        nginx = stack.enter_context(nginx_proxy(app, certificates))
         exporters = {
             "node": stack.enter_context(node_exporter()),
             "postgres": stack.enter_context(postgres_exporter(pg)),
             "redis": stack.enter_context(redis_exporter(redis)),
             "nginx": stack.enter_context(nginx_exporter(nginx)),
+            "blackbox": stack.enter_context(blackbox_exporter(certificates.ca_cert)),
         }
         prom = stack.enter_context(prometheus_server(
-            scrape_targets(app, flower_, exporters), scrape_interval=scrape_interval,
-            scrape_timeout=scrape_timeout,
+            scrape_targets(app, flower_, exporters, site_probe_urls(nginx)), scrape_interval=scrape_interval,
+            scrape_timeout=scrape_timeout, probers={"blackbox": exporters["blackbox"].address},
         ))
         yield Environment(pg, redis, app, worker, flower_, nginx, exporters, prom)
 
@@ -890,8 +1004,8 @@ def _host_target(address: str, host: str) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: Mapping[str, Exporter], *,
-          scrape_interval: str = "2s", scrape_timeout: str = "1s") -> Iterator[Fleet]:
+def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, nginx: Nginx, exporters: Mapping[str, Exporter],
+          *, scrape_interval: str = "2s", scrape_timeout: str = "1s") -> Iterator[Fleet]:
     """Around the given services: two more node_exporters (hosts web-1, web-2, db-1), a second
     app server (app-2), a second Redis with its exporter (cache-2), all as extra targets in the
     config model with host labels, scraped by a Prometheus running the rendered config with the
@@ -916,11 +1030,13 @@ def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: 
                 "postgres": [_host_target(exporters["postgres"].address, "db-1")],
                 "nginx": [_host_target(exporters["nginx"].address, "web-1")],
                 "celery": [_host_target(flower_.address, "app-1")],
+                "blackbox": site_probe_urls(nginx),
             },
             "prometheus": {"remoteWrite": [{"url": f"{vm.url}/api/v1/write", "basicAuth": {
                 "username": VM_USER, "password": VM_PASSWORD}}]},
         })
-        targets = configured_targets(cfg, prometheus=None, grafana=None, exporters={})
+        prober = {"blackbox": exporters["blackbox"].address}
+        targets = configured_targets(cfg, prometheus=None, grafana=None, exporters=prober)
         del targets["prometheus"], targets["grafana"]  # the server adds itself; no Grafana here
         secrets_dir = stack.enter_context(temp_dir("remote-write"))
         remote_write, files = remote_write_section(cfg.prometheus.remote_write, str(secrets_dir))
@@ -928,7 +1044,7 @@ def fleet(pg: Postgres, redis: Redis, app: DemoApp, flower_: Flower, exporters: 
             Path(path).write_text(content, encoding="utf-8")
         prom = stack.enter_context(prometheus_server(
             targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
-            external_labels={"environment": FLEET_ENVIRONMENT}, remote_write=remote_write))
+            external_labels={"environment": FLEET_ENVIRONMENT}, remote_write=remote_write, probers=prober))
         instances = {job: [t.instance for t in cfg.targets.of(job)] for job in targets}
         yield Fleet(prom, RemoteStore(vm.url, (VM_USER, VM_PASSWORD), prom.scrape_interval_s), instances,
                     pg.dbname, nodes[2], app_2)

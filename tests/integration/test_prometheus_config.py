@@ -6,7 +6,7 @@ import yaml
 
 from . import services
 
-JOBS = {"prometheus", "node", "postgres", "redis", "nginx", "django", "celery"}
+JOBS = {"prometheus", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox"}
 
 
 def test_promtool_check_config_passes_on_rendered_config(prometheus):
@@ -19,7 +19,8 @@ def test_rendered_config_has_every_job_but_grafana_and_loads_rule_files(promethe
     jobs = {job["job_name"] for job in config["scrape_configs"]}
     assert jobs == JOBS
     targets = [t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
-    assert all(t.startswith("127.0.0.1:") for t in targets), targets
+    # host:port, and the prober's URLs (http and https) on loopback too
+    assert all(t.split("://", 1)[-1].startswith("127.0.0.1:") for t in targets), targets
     assert config.get("rule_files", []) == services.repo_rule_files()
 
 

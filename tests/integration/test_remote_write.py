@@ -74,8 +74,14 @@ def test_the_store_down_for_a_while_loses_nothing_and_the_lag_shows(tmp_path):
         services.wait_until(vm.ready, timeout=30, what="VictoriaMetrics back")
         services.wait_until(lambda: all(float(s["value"][1]) < 3 for s in prom.query(lag)), timeout=60,
                             what="the queue to catch up")
-        # Every 1 s scrape of the outage is in the store (a gap would leave about 8 samples out).
+        # Every 1 s scrape of the outage reaches the store (a gap would leave about 8 samples out);
+        # polled: the store makes fresh samples searchable within a few seconds.
         outage = up_at - down_at
-        samples = vm_query(vm, f'count_over_time(up{{job="node"}}[{outage:.0f}s])', at=up_at)
-        assert samples and int(samples[0]["value"][1]) >= int(outage) - 2, (outage, samples)
+
+        def outage_samples() -> int:
+            found = vm_query(vm, f'count_over_time(up{{job="node"}}[{outage:.0f}s])', at=up_at)
+            return int(found[0]["value"][1]) if found else 0
+
+        services.wait_until(lambda: outage_samples() >= int(outage) - 2, timeout=30,
+                            what=f"the {outage:.0f} s outage's samples in the store")
 

@@ -175,7 +175,7 @@ def test_full_config_every_value_read(form):
     assert ex["nginx"].enabled is False
     assert ex["nginx"].settings["scrapeUri"] == "https://web:8443/nginx_status"
     assert ex["celery"].settings["brokerUrl"] == "amqp://guest:guest@rabbit:5672//"
-    assert [e.name for e in cfg.enabled_exporters()] == ["node", "postgres", "redis", "celery"]
+    assert [e.name for e in cfg.enabled_exporters()] == ["node", "postgres", "redis", "celery", "blackbox"]
     assert revealed(cfg.postgres_dsn) == DSN
     assert revealed(cfg.redis_password) == "redis-pw"
     assert [t.address for t in cfg.django_targets] == ["web-1:8000", "web-2:8001", "[fd00::5]:8000"]

@@ -29,11 +29,11 @@ from hypothesis import strategies as st
 
 from components.alertmanager.config import render_alertmanager_config
 from components.config import ConfigError, StackConfig, load_config
-from components.exporters.table import EXPORTER_NAMES
+from components.exporters.table import BY_NAME, EXPORTER_NAMES
 from components.prometheus.config import JOB_NAMES, render_prometheus_config
 from components.prometheus.rules import RULES_DIR
 from components.prometheus.targets import scrape_targets
-from components.types import FLOATING_TAGS, duration_ms
+from components.types import FLOATING_TAGS, duration_ms, has_credentials
 from tests.tools import require_tool
 
 # What components/stack.py renders with (without importing Pulumi): `<project>-<stack>-<service>`
@@ -387,6 +387,22 @@ def scrape_targets_strategy(draw: Any, min_size: int = 0) -> list[Any]:
 
 
 @st.composite
+def probe_targets_strategy(draw: Any) -> list[Any]:
+    """URLs a prober checks: a URL or {url, labels}, distinct instances, no credentials in them."""
+    targets: list[Any] = []
+    instances: set[str] = set()
+    for _ in range(draw(st.integers(0, 4))):
+        url = draw(urls().filter(lambda u: not has_credentials(u)))
+        labels = draw(st.dictionaries(LABEL_NAMES, LABEL_VALUES, max_size=3)) if draw(BOOL) else {}
+        instance = labels.get("instance", url)
+        if instance in instances:
+            continue
+        instances.add(instance)
+        targets.append({"url": url, "labels": labels} if labels else url)
+    return targets
+
+
+@st.composite
 def raw_configs(draw: Any) -> dict[str, Any]:
     demo = draw(BOOL)
     am_enabled = draw(BOOL)
@@ -436,7 +452,8 @@ def raw_configs(draw: Any) -> dict[str, Any]:
     needs_dsn = not demo and is_enabled["postgres"]
     needs_redis = not demo and is_enabled["redis"]
     django = draw(scrape_targets_strategy(min_size=1))
-    extra = {job: draw(scrape_targets_strategy()) for job in EXPORTERS if draw(BOOL)}
+    extra = {job: draw(probe_targets_strategy() if BY_NAME[job].prober else scrape_targets_strategy())
+             for job in EXPORTERS if draw(BOOL)}
     config = {
         "bindAddress": draw(maybe(st.one_of(IPV4, IPV6))),
         "network": draw(maybe(NETWORK)),
@@ -462,16 +479,20 @@ def prometheus_yml(cfg: StackConfig) -> str:
     targets = scrape_targets(
         cfg, prometheus=PROMETHEUS_TARGET, grafana=f"{PREFIX}-grafana:{GRAFANA_PORT}",
         exporters={e.name: f"{PREFIX}-{e.row.service}:{e.row.port}" for e in cfg.enabled_exporters()},
-        demo_django=f"{PREFIX}-demo-django:{DEMO_DJANGO_PORT}" if cfg.demo else None)
+        demo_django=f"{PREFIX}-demo-django:{DEMO_DJANGO_PORT}" if cfg.demo else None,
+        demo_probes=(f"http://{PREFIX}-demo-nginx:8080/", f"http://{PREFIX}-demo-nginx:8080/healthz") if cfg.demo else ())
+    probers = {e.name: f"{PREFIX}-{e.row.service}:{e.row.port}" for e in cfg.enabled_exporters() if e.row.prober}
     am_targets = [f"{PREFIX}-alertmanager:{ALERTMANAGER_PORT}"] if cfg.alertmanager.enabled else []
     p = cfg.prometheus
     text = render_prometheus_config(
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[str(RULES_DIR / "*.yml")],
-        alertmanager_targets=am_targets, external_labels={"environment": "dev", **p.external_labels})
+        alertmanager_targets=am_targets, external_labels={"environment": "dev", **p.external_labels},
+        probers=probers)
     scraped = {job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
                for job in yaml.safe_load(text)["scrape_configs"]}
-    expected = {job: [t["address"] if isinstance(t, dict) else t for t in targets[job]] for job in JOB_NAMES}
+    expected = {job: [t["address"] if isinstance(t, dict) else t for t in targets[job]] for job in JOB_NAMES
+                if job not in BY_NAME or not BY_NAME[job].prober or job in probers}
     assert scraped == {job: sorted_like(addresses, scraped.get(job, [])) for job, addresses in expected.items()
                        if addresses}
     return text

@@ -23,8 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO_ROOT / "tests" / "fixtures" / "grafana-schemas"
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
-JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery"}
-VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname"}
+JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox"}
+VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname", "probe"}
 
 G, R, Y = "green", "red", "yellow"
 BASE = ((None, G),)  # panels for which SPEC lists no thresholds: a single green base step
@@ -69,13 +69,21 @@ EXPECTED = {
         ("Redis Activity", "timeseries", "short", BASE),
         ("Service Health Status", "bargauge", "none", ((None, R), (1, G))),  # SPEC: green up, red down
     ],
+    # Beyond SPEC's 28: probes of the site (blackbox_exporter).
+    "probes": [
+        ("Probe Status", "bargauge", "none", ((None, R), (1, G))),
+        ("Certificate Expiry", "bargauge", "d", ((None, R), (3, Y), (14, G))),
+        ("Probe Latency", "timeseries", "s", ((None, G), (1, Y), (2, R))),
+    ],
 }
 EXPECTED_COUNTS = {
     "system-overview": 6,
     "application-performance": 7,
     "database-performance": 8,
     "infrastructure-health": 7,
+    "probes": 3,
 }
+SPEC_DASHBOARDS = ("system-overview", "application-performance", "database-performance", "infrastructure-health")
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +122,7 @@ def test_uids_and_order(models):
         "application-performance",
         "database-performance",
         "infrastructure-health",
+        "probes",
     )
     assert list(models) == list(DASHBOARD_UIDS)
     for uid, model in models.items():
@@ -121,7 +130,7 @@ def test_uids_and_order(models):
 
 
 def test_panel_counts(models):
-    assert sum(len(m["panels"]) for m in models.values()) == 28
+    assert sum(len(models[uid]["panels"]) for uid in SPEC_DASHBOARDS) == 28  # SPEC's 28, then ours
     for uid, count in EXPECTED_COUNTS.items():
         assert len(models[uid]["panels"]) == count, uid
         assert len(EXPECTED[uid]) == count, uid
@@ -533,9 +542,11 @@ EXPECTED_VARIABLES = {
     "application-performance": ["environment", "django_instance"],
     "database-performance": ["environment", "pg_instance", "datname"],
     "infrastructure-health": ["environment", "host", "redis_instance"],
+    "probes": ["environment", "probe"],
 }
 # The job whose instances each instance variable lists.
-VARIABLE_JOB = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis"}
+VARIABLE_JOB = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
+                "probe": "blackbox"}
 
 
 def query_variables(model):

@@ -21,7 +21,9 @@ EVERY_JOB = {
     "nginx": ["nginx-exporter:9113"],
     "django": ["web-1:8000", "web-2:8000"],
     "celery": ["flower:5555"],
+    "blackbox": ["https://shop.example.com/", "http://web:8080/healthz"],
 }
+PROBER = {"blackbox": "blackbox-exporter:9115"}
 # Keys Prometheus 2.42 knows in each section it renders (a subset is all the renderer may use).
 GLOBAL_KEYS_2_42 = {"scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels",
                     "query_log_file", "body_size_limit", "sample_limit", "label_limit",
@@ -69,17 +71,39 @@ def test_no_targets_renders_no_jobs():
 
 def test_jobs_in_fixed_order_whatever_the_order_given():
     reversed_targets = dict(reversed(list(EVERY_JOB.items())))
-    assert list(reversed_targets)[0] == "celery"
-    assert jobs(parsed(targets=reversed_targets)) == list(JOB_NAMES)
+    assert list(reversed_targets)[0] == "blackbox"
+    assert jobs(parsed(targets=reversed_targets, probers=PROBER)) == list(JOB_NAMES)
 
 
 def test_every_job_rendered_with_its_targets_and_metrics_path():
-    config = parsed(targets=EVERY_JOB)
+    config = parsed(targets=EVERY_JOB, probers=PROBER)
     assert jobs(config) == list(JOB_NAMES)
     for scrape in config["scrape_configs"]:
         job = scrape["job_name"]
+        if job in PROBER:
+            continue
         assert scrape["metrics_path"] == "/metrics"
         assert scrape["static_configs"] == [{"targets": EVERY_JOB[job]}]
+
+
+def test_a_prober_job_sends_each_url_to_the_prober():
+    urls = [{"address": "https://shop.example.com/", "labels": {"instance": "shop"}},
+            {"address": "http://web:8080/healthz", "labels": {"instance": "http://web:8080/healthz", "role": "site"}}]
+    (scrape,) = parsed(targets={"blackbox": urls}, probers=PROBER)["scrape_configs"]
+    assert scrape == {
+        "job_name": "blackbox", "metrics_path": "/probe", "params": {"module": ["http_2xx"]},
+        "static_configs": [{"targets": [u["address"]], "labels": u["labels"]} for u in urls],
+        "relabel_configs": [{"source_labels": ["__address__"], "target_label": "__param_target"},
+                            {"target_label": "__address__", "replacement": "blackbox-exporter:9115"}],
+    }
+
+
+def test_a_prober_job_without_its_prober_is_left_out_and_its_targets_must_be_urls():
+    assert jobs(parsed(targets={"node": ["n:1"], "blackbox": ["https://a.example/"]})) == ["node"]
+    with pytest.raises(ValueError, match="targets.blackbox"):
+        render(targets={"blackbox": ["a.example:443"]}, probers=PROBER)
+    with pytest.raises(ValueError, match="not prober jobs"):
+        render(targets={"node": ["n:1"]}, probers={"node": "n:1"})
 
 
 def test_intervals_and_timeout_in_global():
@@ -197,7 +221,8 @@ def promtool_check(tmp_path, text: str) -> subprocess.CompletedProcess:
 def test_promtool_accepts_config_with_every_job_rules_and_alerting(tmp_path):
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "alerts.yml").write_text(RULES)
-    text = render(targets=EVERY_JOB, rule_files=["rules/alerts.yml"], alertmanager_targets=["alertmanager:9093"])
+    text = render(targets=EVERY_JOB, rule_files=["rules/alerts.yml"], alertmanager_targets=["alertmanager:9093"],
+                  probers=PROBER)
     assert jobs(yaml.safe_load(text)) == list(JOB_NAMES)
     result = promtool_check(tmp_path, text)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -73,6 +73,7 @@ def test_issue_alerts_exist():
         "RedisMemoryNearMax", "DjangoDown", "PostgresDown", "RedisDown", "NginxDown", "CeleryNoWorkersOnline",
         "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
         "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind",
+        "ProbeFailed", "ProbeSlow", "ProbeCertificateExpiresIn14Days", "ProbeCertificateExpiresIn3Days",
     }
     assert {a["alert"] for a in ALERTS} == expected
 

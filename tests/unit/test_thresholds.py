@@ -34,6 +34,8 @@ RECORDED = {rule["record"] for rule in RECORDS}
 THRESHOLD_NAMES = {name: value for name, value in vars(th).items() if isinstance(value, Threshold)}
 NAME_OF = {id(value): name for name, value in THRESHOLD_NAMES.items()}
 ALERTED = [t for t in THRESHOLDS if t.alert]
+# Thresholds whose yellow step has an alert of its own (a warning before the critical one).
+WARNED = [t for t in THRESHOLDS if t.yellow_alert]
 
 # Alerts that compare a recorded series with a constant but have no Threshold, on purpose:
 # the disk-fill prediction's 60% is a pre-condition of a trend alert, not a level any panel shows.
@@ -170,10 +172,20 @@ def test_alert_uses_threshold(threshold: Threshold):
         f"{threshold.alert_value} (red={threshold.red}, ratio={threshold.ratio})")
 
 
+@pytest.mark.parametrize("threshold", WARNED, ids=_tid)
+def test_warning_alert_uses_the_yellow_step(threshold: Threshold):
+    (rule,) = [rule for rule in ALERTS if rule["alert"] == threshold.yellow_alert]
+    left, operator, value, _ = threshold_comparison(rule["expr"])
+    (critical,) = [r for r in ALERTS if r["alert"] == threshold.alert]
+    assert left == threshold_comparison(critical["expr"])[0], "the warning and the critical alert read one series"
+    assert operator == ("<" if threshold.floor else ">")
+    assert threshold.yellow_alert_value is not None and _close(value, threshold.yellow_alert_value)
+
+
 def test_alert_constants_have_a_home():
     """The other direction: an alert that compares a recorded series with a constant has a
     Threshold (a new alert with a hand-written number, or a renamed one, fails here)."""
-    thresholded = {t.alert for t in ALERTED}
+    thresholded = {t.alert for t in ALERTED} | {t.yellow_alert for t in WARNED}
     names = {rule["alert"] for rule in ALERTS}
     assert names >= NO_THRESHOLD, f"stale exemptions: {sorted(NO_THRESHOLD - names)}"
     assert not NO_THRESHOLD & thresholded, "an exempted alert now has a Threshold: drop the exemption"
@@ -188,39 +200,47 @@ def test_alert_constants_have_a_home():
 
 _PERCENT = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)\s?%")
 _DURATION = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)\s?(ms|s)(?![A-Za-z])")
+_DAYS = re.compile(r"(?:at|within) ([0-9]+(?:\.[0-9]+)?) days")
 
 
-def stated_figures(rule: dict) -> tuple[list[float], list[float]]:
-    """(percentages, durations in seconds) written in a rule's annotations."""
+def stated_figures(rule: dict) -> tuple[list[float], list[float], list[float]]:
+    """(percentages, durations in seconds, thresholds in days: "at 14 days", "within 3 days")
+    written in a rule's annotations."""
     text = " ".join(str(v) for v in (rule.get("annotations") or {}).values())
     percents = [float(m.group(1)) for m in _PERCENT.finditer(text)]
     seconds = [float(n) / (1000 if unit == "ms" else 1) for n, unit in _DURATION.findall(text)]
-    return percents, seconds
+    days = [float(n) for n in _DAYS.findall(text)]
+    return percents, seconds, days
 
 
 def test_figure_reader():
     assert stated_figures({"annotations": {"a": "above 80%, threshold 12.5 %", "b": "target 500ms"}}) == (
-        [80.0, 12.5], [0.5])
-    assert stated_figures({"annotations": {"a": "last 5 minutes, 24 hours, 5xx, p95, 2s"}}) == ([], [2.0])
+        [80.0, 12.5], [0.5], [])
+    assert stated_figures({"annotations": {"a": "last 5 minutes, 24 hours, 5xx, p95, 2s"}}) == ([], [2.0], [])
+    assert stated_figures({"annotations": {"a": "expires within 3 days", "b": "in 2.0 days (at 14 days)"}}) == (
+        [], [], [3.0, 14.0])
 
 
-@pytest.mark.parametrize("threshold", ALERTED, ids=_tid)
-def test_annotations_state_threshold(threshold: Threshold):
-    (rule,) = [rule for rule in ALERTS if rule["alert"] == threshold.alert]
-    percents, seconds = stated_figures(rule)
-    # Ratio thresholds are percentages in words; the others are in the panel's unit (seconds).
-    figures = percents if threshold.ratio else seconds
-    assert figures, f"{threshold.alert}: the annotations do not state the threshold: {rule['annotations']}"
-    wrong = [f for f in figures if not _close(f, threshold.red)]
+STATED = [(t, t.alert, t.red) for t in ALERTED] + [(t, t.yellow_alert, t.yellow) for t in WARNED]
+
+
+@pytest.mark.parametrize(("threshold", "alert", "value"), STATED, ids=[a for _, a, _ in STATED])
+def test_annotations_state_threshold(threshold: Threshold, alert: str, value: float):
+    (rule,) = [rule for rule in ALERTS if rule["alert"] == alert]
+    percents, seconds, days = stated_figures(rule)
+    # Ratio thresholds are percentages in words; the others are in the panel's unit.
+    figures = percents if threshold.ratio else days if threshold.unit == "d" else seconds
+    assert figures, f"{alert}: the annotations do not state the threshold: {rule['annotations']}"
+    wrong = [f for f in figures if not _close(f, value)]
     assert not wrong, (
-        f"{threshold.alert}: annotations state {wrong}, {_tid(threshold)} is {threshold.red}"
+        f"{alert}: annotations state {wrong}, {_tid(threshold)} is {value}"
         f"{'%' if threshold.ratio else ' s'}: {rule['annotations']}")
 
 
 def test_annotation_coverage():
     """Every thresholded alert states its number (checked above); and no other alert states
     a percentage or a latency in words that no Threshold backs."""
-    thresholded = {t.alert for t in ALERTED}
+    thresholded = {t.alert for t in ALERTED} | {t.yellow_alert for t in WARNED}
     covered = {rule["alert"] for rule in ALERTS if any(stated_figures(rule)) and rule["alert"] in thresholded}
     assert len(covered) >= 8 and covered == thresholded
     unbacked = sorted(rule["alert"] for rule in ALERTS if rule["alert"] not in thresholded and any(stated_figures(rule)))
@@ -241,11 +261,13 @@ PANELS: dict[tuple[str, str], tuple[Threshold, str]] = {
     ("application-performance", "Response Time p95"): (th.LATENCY_P95_SECONDS, "s"),
     ("database-performance", "Active Connections"): (th.PG_CONNECTIONS, "short"),
     ("database-performance", "Cache Hit Ratio"): (th.PG_CACHE_HIT_PERCENT, "percent"),
+    ("probes", "Probe Latency"): (th.PROBE_SECONDS, "s"),
+    ("probes", "Certificate Expiry"): (th.CERTIFICATE_DAYS, "d"),
 }
 # Thresholds no panel shows.
 NOT_SHOWN = {id(th.REDIS_MEMORY_PERCENT)}
 # Panels whose colour steps are not a threshold (up/down status colouring).
-NOT_THRESHOLDS = {("infrastructure-health", "Service Health Status")}
+NOT_THRESHOLDS = {("infrastructure-health", "Service Health Status"), ("probes", "Probe Status")}
 
 
 @pytest.fixture(scope="module")
