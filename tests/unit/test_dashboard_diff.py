@@ -296,3 +296,14 @@ def test_git_mode_refuses_an_unknown_revision(history, tmp_path, capsys):
     assert main(["--repo", str(repo), "--git", "no-such-branch"]) == 2
     assert "'no-such-branch' is not a commit" in capsys.readouterr().err
     assert_left_no_trace(repo, tmp_path)
+
+
+def test_make_target_compares_base_with_the_working_tree_or_a_revision():
+    def commands(*variables: str) -> str:
+        make = shutil.which("make")
+        assert make, "make is not installed"
+        return subprocess.run([make, "-n", "dashboard-diff", *variables], cwd=REPO_ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    assert commands() == '.venv/bin/python -m dashboards.diff --git "origin/main"'
+    assert commands("BASE=v1", "HEAD_REV=topic") == '.venv/bin/python -m dashboards.diff --git "v1" "topic"'
