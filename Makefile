@@ -1,5 +1,5 @@
 # Entry points; each is documented in the README.
-.PHONY: test up down dashboards bench-mocks bench-panels bench-panels-fleet
+.PHONY: test up down dashboards dashboard-diff bench-mocks bench-panels bench-panels-fleet
 
 # The whole test suite: installs Debian and PyPI packages it needs, then runs pytest.
 test:
@@ -16,6 +16,13 @@ down:
 # Write the four dashboards' JSON to out/dashboards.
 dashboards:
 	.venv/bin/python -m dashboards out/dashboards
+
+# What the dashboards change against BASE (default origin/main), panel by panel, as Markdown;
+# HEAD_REV=<rev> compares with that revision instead of the working tree.
+BASE ?= origin/main
+HEAD_REV ?=
+dashboard-diff:
+	.venv/bin/python -m dashboards.diff --git "$(BASE)" $(if $(HEAD_REV),"$(HEAD_REV)")
 
 # Time the whole program under Pulumi mocks and count its resources.
 bench-mocks:

@@ -6,6 +6,7 @@ binary into the virtualenv's bin directory.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -80,8 +81,12 @@ def test_least_privilege_permissions(path):
             assert path.name == "drift.yml" and any("gh issue" in s.get("run", "") for _, s in
                                                    steps({"jobs": {name: job}})), name
         if granted.get("pull-requests") == "write":
-            assert any(s.get("with", {}).get("comment-on-pr") for _, s in steps({"jobs": {name: job}})), \
-                f"{name} may write pull requests but does not comment"
+            assert any(s.get("with", {}).get("comment-on-pr") or _posts_a_comment(s)
+                       for _, s in steps({"jobs": {name: job}})), f"{name} may write pull requests but does not comment"
+
+
+def _posts_a_comment(step: dict) -> bool:
+    return "gh api" in step.get("run", "") and "/comments" in step.get("run", "")
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -172,3 +177,150 @@ def test_drift_check_previews_every_stack_daily_and_reports_drift():
     assert report["if"] == "failure() && steps.preview.outcome == 'failure'" and step["id"] == "preview"
     assert "gh issue create" in report["run"] and "gh issue comment" in report["run"]
     _tunnel_before_pulumi(job)
+
+
+# --- the dashboard diff of a pull request ------------------------------------------------
+
+
+def test_pull_requests_get_a_dashboard_diff_comment():
+    workflow = load(WORKFLOWS / "pr.yml")
+    diff_job = workflow["jobs"]["dashboard-diff"]
+    # It runs the pull request's code: no environment, no secrets, no write permission.
+    assert "permissions" not in diff_job and "environment" not in diff_job
+    assert "secrets." not in yaml.safe_dump(diff_job)
+    checkout = diff_job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"] == {"persist-credentials": False, "fetch-depth": 0}  # the base commit is needed
+    step = _diff_step(workflow)
+    assert '.venv/bin/python -m dashboards.diff --exit-code --git "$BASE_SHA" HEAD' in step["run"]
+    assert step["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    assert diff_job["outputs"] == {"summary": "${{ steps.diff.outputs.summary }}",
+                                   "changed": "${{ steps.diff.outputs.changed }}"}
+
+    comment_job = workflow["jobs"]["dashboard-comment"]
+    assert comment_job["needs"] == "dashboard-diff"
+    assert comment_job["permissions"] == {"pull-requests": "write"}
+    # It holds the write token, so it runs nothing from the pull request: no checkout, no action.
+    (post,) = comment_job["steps"]
+    assert "uses" not in post and _posts_a_comment(post)
+    assert post["env"]["SUMMARY"] == "${{ needs.dashboard-diff.outputs.summary }}"
+    assert post["env"]["CHANGED"] == "${{ needs.dashboard-diff.outputs.changed }}"
+    assert "${{" not in post["run"]  # the summary reaches the shell as data, never as script text
+
+
+def _diff_step(workflow: dict) -> dict:
+    return next(s for s in workflow["jobs"]["dashboard-diff"]["steps"] if s.get("id") == "diff")
+
+
+def _comment_step(workflow: dict) -> dict:
+    (step,) = workflow["jobs"]["dashboard-comment"]["steps"]
+    return step
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: name=value lines and name<<DELIMITER blocks."""
+    lines, outputs = path.read_text().splitlines(), {}
+    while lines:
+        line = lines.pop(0)
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter)
+            outputs[name], lines = "\n".join(lines[:end]), lines[end + 1:]
+        else:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs
+
+
+def test_the_diff_step_outputs_the_summary_of_a_pull_request(tmp_path):
+    """The step's own script, on a repository holding this project's dashboards, one title changed."""
+    repo = tmp_path / "repo"
+    for package in ("dashboards", "components"):
+        shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__"))
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    base = _git(repo, "rev-parse", "HEAD")
+    source = repo / "dashboards" / "system_overview.py"
+    assert source.read_text().count('title="CPU Usage",') == 1
+    source.write_text(source.read_text().replace('title="CPU Usage",', 'title="CPU Busy",'))
+    _git(repo, "commit", "-q", "-am", "head")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (repo / ".venv" / "bin" / "python").chmod(0o755)
+
+    def run_step(base_sha: str) -> tuple[dict[str, str], str]:
+        output, summary = tmp_path / "output", tmp_path / "summary"
+        output.write_text(""), summary.write_text("")
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _diff_step(load(WORKFLOWS / "pr.yml"))["run"]],
+                                cwd=repo, capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "BASE_SHA": base_sha, "GITHUB_OUTPUT": str(output),
+                                     "GITHUB_STEP_SUMMARY": str(summary)})
+        assert result.returncode == 0, result.stderr
+        return _outputs(output), summary.read_text()
+
+    outputs, page = run_step(base)
+    expected = "### System Overview (`system-overview`)\n\n- Panel 1 **CPU Busy**:\n  - title: `CPU Usage` → `CPU Busy`"
+    assert outputs == {"changed": "true", "summary": expected}
+    assert page == expected + "\n"
+    assert run_step(_git(repo, "rev-parse", "HEAD"))[0] == {"changed": "false", "summary": "No dashboard changes."}
+
+
+FAKE_GH = """\
+#!{python}
+import json, os, sys
+with open(os.environ["GH_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+if "--paginate" in sys.argv:
+    sys.stdout.write(os.environ["FAKE_COMMENT_IDS"])
+"""
+
+
+def _run_comment_step(tmp_path: Path, existing_ids: str, changed: str, summary: str) -> list[list[str]]:
+    """The comment step's own script with a fake `gh` that records its calls; returns them."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "gh.log"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(FAKE_GH.format(python=sys.executable))
+    (bin_dir / "gh").chmod(0o755)
+    step = _comment_step(load(WORKFLOWS / "pr.yml"))
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+                                 "GH_LOG": str(log), "FAKE_COMMENT_IDS": existing_ids, "GITHUB_REPOSITORY": "o/r",
+                                 "PR_NUMBER": "7", "SUMMARY": summary, "CHANGED": changed, "RUN_URL": "https://run/1"})
+    assert result.returncode == 0, result.stderr
+    listing, *posts = [json.loads(line) for line in log.read_text().splitlines()]
+    assert listing[:3] == ["api", "repos/o/r/issues/7/comments", "--paginate"]
+    assert "github-actions[bot]" in listing[-1] and "<!-- dashboard-diff -->" in listing[-1]
+    return posts
+
+
+def _body(summary: str) -> str:
+    return ("body=<!-- dashboard-diff -->\n## Dashboard changes\n\n" + summary
+            + "\n\n<sub>python -m dashboards.diff against the base branch: [run](https://run/1)</sub>")
+
+
+@pytest.mark.parametrize(("existing_ids", "changed", "expected_call"), [
+    ("", "true", ["api", "--method", "POST", "repos/o/r/issues/7/comments"]),
+    ("", "false", None),  # nothing changed and nothing to update: no comment
+    ("42\n77\n", "false", ["api", "--method", "PATCH", "repos/o/r/issues/comments/42"]),
+    ("42\n", "true", ["api", "--method", "PATCH", "repos/o/r/issues/comments/42"]),
+])
+def test_the_comment_step_posts_once_and_then_edits(tmp_path, existing_ids, changed, expected_call):
+    summary = "### System Overview (`system-overview`)\n\n- Panel 1 **CPU Busy**:\n  - title: `$(touch pwned)` → `x`"
+    posts = _run_comment_step(tmp_path, existing_ids, changed, summary)
+    assert not (tmp_path / "pwned").exists()
+    assert posts == ([] if expected_call is None else [[*expected_call, "-f", _body(summary)]])
+
+
+def test_the_comment_step_points_to_the_run_when_the_summary_is_too_long(tmp_path):
+    posts = _run_comment_step(tmp_path, "", "true", "x" * 60001)
+    assert posts == [["api", "--method", "POST", "repos/o/r/issues/7/comments", "-f",
+                      _body("The summary is too long for a comment: see the run's summary.")]]
