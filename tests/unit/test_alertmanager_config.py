@@ -309,10 +309,11 @@ def test_bad_value_is_shown(receivers, timings, shown):
                                        [{**EMAIL, "auth_password": "hunter2", "auth_username": None}],
                                        ([WEBHOOK], {"url": "ftp://hunter2"}),
                                        ([WEBHOOK], {"url": "https://x/hunter2", "repeatInterval": "0s"}),
-                                       ([WEBHOOK], {"uri": "https://x/hunter2"})],
+                                       ([WEBHOOK], {"uri": "https://x/hunter2"}),
+                                       ([WEBHOOK], "https://x/hunter2")],
                          ids=["webhook url", "slack api_url", "misspelt key", "receiver instead of list",
                               "password without user", "heartbeat url", "heartbeat with a bad repeat",
-                              "heartbeat misspelt url"])
+                              "heartbeat misspelt url", "heartbeat a bare url"])
 def test_errors_never_print_credentials(receivers):
     receivers, heartbeat = receivers if isinstance(receivers, tuple) else (receivers, None)
     alertmanager = {"enabled": True, "receivers": receivers, **({} if heartbeat is None else {"heartbeat": heartbeat})}

@@ -557,6 +557,11 @@ BAD_SECRETS = [
      len("host=db user=u password=kv-secret")),
     ("heartbeat-url-not-http", {"alertmanager": {"heartbeat": {"url": "hc-ping.example.com/beat-secret"}}},
      "alertmanager.heartbeat.url", "beat-secret", len("hc-ping.example.com/beat-secret")),
+    # The URL typed where the object goes: `--path alertmanager.heartbeat https://...`.
+    ("heartbeat-bare-url", {"alertmanager": {"heartbeat": "https://hc.example.com/beat-secret"}},
+     "alertmanager.heartbeat", "beat-secret", len("https://hc.example.com/beat-secret")),
+    ("receivers-a-list-of-urls", {"alertmanager": {"receivers": ["https://hook.example.com/hook-secret"]}},
+     "alertmanager.receivers[0]", "hook-secret", len("https://hook.example.com/hook-secret")),
 ]
 
 
