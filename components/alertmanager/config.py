@@ -1,14 +1,16 @@
 """Renders `alertmanager.yml` from the receivers of the `monitoring:alertmanager` config.
 
 Plain Python, no Pulumi import. The receivers arrive validated (components.config); the
-credentials in them (webhook `url`, email `auth_password`, Slack `api_url`) are SecretStr and
-are revealed only into this text, which the Pulumi layer keeps a secret.
+credentials in them (webhook `url`, email `auth_password`, Slack `api_url`, the heartbeat
+`url`) are SecretStr and are revealed only into this text, which the Pulumi layer keeps a secret.
 
-Routing: every alert goes to every receiver. The root route names the first receiver
-(Alertmanager needs one) and holds the grouping; under it there is one route per receiver,
-without matchers and with `continue: true`, so each receiver gets each notification once
-and the root receiver is never used on its own. A person who lists a webhook and a Slack
-channel expects both to be told; a "first receiver only" route would silently drop the rest.
+Routing, first match wins at the top:
+- the Watchdog (always firing, rules/alerts.yml) goes to the heartbeat receiver, or to the
+  null receiver when no heartbeat is configured, and stops there: it never reaches a person;
+- every other alert goes to each receiver whose `severities` list its `severity` label: one
+  route per receiver with a `severity=~"..."` matcher and `continue: true`, so a critical
+  alert can page and reach the chat channel too. The model makes sure every severity is
+  listed by some receiver, so the root's null receiver (Alertmanager needs one) gets nothing.
 
 The output stays within what Alertmanager 0.25 (Debian's amtool, the tests) and the
 pinned prom/alertmanager:v0.28.1 image both accept.
@@ -20,10 +22,22 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from components.config.model import AlertmanagerConfig, EmailReceiver, SlackReceiver, WebhookReceiver
+from components.config.model import (
+    SEVERITIES,
+    AlertmanagerConfig,
+    EmailReceiver,
+    HeartbeatConfig,
+    SlackReceiver,
+    WebhookReceiver,
+)
+from components.types import duration_ms, format_duration
 from components.yaml_text import dump_yaml
 
 _LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+WATCHDOG = "Watchdog"
+HEARTBEAT_RECEIVER = "heartbeat"
+NULL_RECEIVER = "null"
 
 # A service-down alert says more than the TargetDown of the same target; a full disk
 # says more than the prediction that it will fill.
@@ -37,6 +51,13 @@ INHIBIT_RULES = (
         "source_matchers": ['alertname="HostDiskAlmostFull"'],
         "target_matchers": ['alertname="HostDiskWillFillIn24Hours"'],
         "equal": ["instance", "mountpoint"],
+    },
+    # While something critical fires for an instance, its warnings are noise (a page is already
+    # out). Not per alertname: every alert has a single severity, so that rule would never match.
+    {
+        "source_matchers": ['severity="critical"'],
+        "target_matchers": ['severity="warning"'],
+        "equal": ["environment", "instance"],
     },
 )
 
@@ -63,9 +84,32 @@ def _receiver(receiver: WebhookReceiver | EmailReceiver | SlackReceiver) -> dict
     return {"name": receiver.name, "email_configs": [email]}
 
 
+def _heartbeat(heartbeat: HeartbeatConfig) -> dict[str, Any]:
+    # No resolved message: a dead man's switch service counts any request as a sign of life.
+    return {"name": HEARTBEAT_RECEIVER,
+            "webhook_configs": [{"url": heartbeat.url.get_secret_value(), "send_resolved": False}]}
+
+
+def _watchdog_route(heartbeat: HeartbeatConfig | None) -> dict[str, Any]:
+    route: dict[str, Any] = {"receiver": NULL_RECEIVER if heartbeat is None else HEARTBEAT_RECEIVER,
+                             "matchers": [f'alertname="{WATCHDOG}"'], "continue": False}
+    if heartbeat is not None:
+        # A repeat is due only when a group_interval tick finds the last send older than
+        # repeat_interval; equal, that is every other tick (2x): below it, every tick sends.
+        every = duration_ms(heartbeat.repeat_interval)
+        route.update({"group_wait": "0s", "group_interval": heartbeat.repeat_interval,
+                      "repeat_interval": format_duration(every // 2)})
+    return route
+
+
+def _severity_matcher(severities: Sequence[str]) -> str:
+    return f'severity=~"{"|".join(s for s in SEVERITIES if s in severities)}"'
+
+
 def render_alertmanager_config(config: AlertmanagerConfig,
                                group_by: Sequence[str] = ("environment", "alertname", "job")) -> str:
-    """alertmanager.yml text routing every alert to every receiver of a validated config.
+    """alertmanager.yml text of a validated config: the Watchdog to the heartbeat, every other
+    alert to each receiver that lists its severity.
 
     `group_by` is a list of label names, or ["..."] to group by all labels.
     """
@@ -75,18 +119,21 @@ def render_alertmanager_config(config: AlertmanagerConfig,
         raise ValueError(f"group_by: {list(group_by)!r} is not a list of label names (or ['...'])")
     rendered = [_receiver(receiver) for receiver in config.receivers]
     route: dict[str, Any] = {
-        "receiver": rendered[0]["name"],
+        "receiver": NULL_RECEIVER,
         "group_by": list(group_by),
         "group_wait": config.group_wait,
         "group_interval": config.group_interval,
         "repeat_interval": config.repeat_interval,
-        "routes": [{"receiver": r["name"], "continue": True} for r in rendered],
+        "routes": [_watchdog_route(config.heartbeat)] + [
+            {"receiver": receiver.name, "matchers": [_severity_matcher(receiver.severities)], "continue": True}
+            for receiver in config.receivers],
     }
+    extra = [{"name": NULL_RECEIVER}] + ([] if config.heartbeat is None else [_heartbeat(config.heartbeat)])
     document = {
         "global": {"resolve_timeout": "5m"},
         "route": route,
         "inhibit_rules": [dict(rule) for rule in INHIBIT_RULES],
-        "receivers": rendered,
+        "receivers": rendered + extra,
     }
     header = ("# alertmanager.yml rendered by components/alertmanager/config.py.\n"
               "# It holds receiver credentials: keep it secret.\n")

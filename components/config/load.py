@@ -1,8 +1,9 @@
 """Reading the stack config: raw `monitoring:*` values in, a StackConfig or one ConfigError out.
 
 The error keeps one line per problem, `monitoring:<key path>: <value> is not allowed: <what
-is allowed>`. A value under a secret key (a `SecretStr` field, or any key the engine says the
-user stored with `--secret`) is shown only as `<secret, N characters>`, the userinfo of a URL
+is allowed>`. A value under a secret key (a `SecretStr` field, text typed where an object with
+one goes, or any key the engine says the user stored with `--secret`) is shown only as
+`<secret, N characters>`, the userinfo of a URL
 never, and an unknown key's value not at all (it may be a misspelt secret).
 Plain Python: no Pulumi import.
 """
@@ -120,6 +121,17 @@ def _shown(value: Any, secret: bool) -> str:
     return json.dumps(value, default=str)
 
 
+def _holds_secrets(field: FieldInfo | None) -> bool:
+    """Does the field take objects with a secret key (a receiver, `heartbeat`)? Text typed in
+    its place is likely that secret (`heartbeat: https://.../<token>`)."""
+    models = [c for c in _unwrap(field.annotation) if isinstance(c, type) and issubclass(c, BaseModel)] if field else []
+    return any(SecretStr in _unwrap(f.annotation) for m in models for f in m.model_fields.values())
+
+
+def _has_text(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, (list, tuple)) and any(isinstance(v, str) for v in value))
+
+
 _ALLOWED_BY_TYPE = {
     "model_type": "an object", "model_attributes_type": "an object", "dict_type": "an object",
     "tuple_type": "a list", "list_type": "a list",
@@ -152,5 +164,6 @@ def _problem(detail: ErrorDetails, secret_keys: frozenset[str]) -> str:
     else:
         allowed = _ALLOWED_BY_TYPE.get(kind, detail["msg"])
     top = str(loc[0]) if loc else ""
-    is_secret = top in secret_keys or (field is not None and SecretStr in _unwrap(field.annotation))
+    is_secret = (top in secret_keys or (field is not None and SecretStr in _unwrap(field.annotation))
+                 or (not kind.startswith("union_tag") and _holds_secrets(field) and _has_text(value)))
     return f"{NAMESPACE}:{key}: {_shown(value, is_secret)} is not allowed: {allowed}"

@@ -408,10 +408,54 @@ _CHANNEL = pattern(r"[^\s]{1,80}", "a Slack channel such as #alerts (no spaces)"
 SecretHttpUrl = Annotated[SecretStr, _secret(HTTP, allowed="an http:// or https:// URL")]
 
 
+# The `severity` labels of rules/alerts.yml a receiver can ask for (the Watchdog's `none` goes
+# only to the heartbeat).
+SEVERITIES = ("critical", "warning")
+# Receivers of the Watchdog's route, rendered by components/alertmanager/config.py.
+RESERVED_RECEIVER_NAMES = ("heartbeat", "null")
+
+
+def _receiver_name(value: Any) -> str:
+    name = _RECEIVER_NAME(value)
+    if name in RESERVED_RECEIVER_NAMES:
+        raise not_allowed(f"a name other than {' and '.join(RESERVED_RECEIVER_NAMES)} (kept for the Watchdog's "
+                          "routes)")
+    return name
+
+
+def _severity(value: Any) -> str:
+    if value not in SEVERITIES:
+        raise not_allowed(f"one of {', '.join(SEVERITIES)} (the severity labels of rules/alerts.yml)")
+    return str(value)
+
+
+def _severity_list(value: Any) -> Any:
+    allowed = (f"a non-empty list of severities from {', '.join(SEVERITIES)}, such as [\"critical\"] "
+               "(`pulumi config set --path '...severities[0]' critical`)")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise not_allowed(allowed) from None
+    if not isinstance(value, (list, tuple)) or not value:
+        raise not_allowed(allowed)
+    return value
+
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise cross_field(f"[{index}]", value, "a severity not already listed")
+    return values
+
+
 class Receiver(BaseModel):
     # Receiver keys are Alertmanager's own (snake_case), as people copy them from its docs.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    name: Annotated[str, BeforeValidator(_RECEIVER_NAME)]
+    name: Annotated[str, BeforeValidator(_receiver_name)]
+    # Which alerts it gets, by their `severity` label: a pager critical only, a chat channel warnings.
+    severities: Annotated[tuple[Annotated[str, BeforeValidator(_severity)], ...],
+                          BeforeValidator(_severity_list), AfterValidator(_distinct)] = SEVERITIES
 
 
 class WebhookReceiver(Receiver):
@@ -454,13 +498,39 @@ def _unique_names(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
     return receivers
 
 
+def _every_severity_received(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
+    # The root route's receiver is the null one: a severity no receiver lists would be dropped unseen.
+    for severity in SEVERITIES:
+        if receivers and not any(severity in r.severities for r in receivers):
+            listed = "; ".join(f"{r.name}: {', '.join(r.severities)}" for r in receivers)
+            raise not_allowed(f"receivers that together list every severity ({', '.join(SEVERITIES)}): none "
+                              f"lists {severity} ({listed}), so {severity} alerts would reach nobody; add it "
+                              f"to some receiver's severities")
+    return receivers
+
+
+class HeartbeatConfig(Model):
+    """Where the always-firing Watchdog alert goes, again and again: a dead man's switch service
+    (healthchecks.io, Dead Man's Snitch, ...) that raises the alarm when the pings stop."""
+
+    url: SecretHttpUrl = Field(
+        json_schema_extra={"default_text": "none: no heartbeat, the Watchdog alert is dropped"},
+        description="Dead man's switch URL (it usually carries a token): gets the always-firing Watchdog alert "
+                    "as a webhook, and nothing else does (see [Heartbeat](#heartbeat-dead-mans-switch)).")
+    repeat_interval: Annotated[str, BeforeValidator(DurationRange("1s", "1d"))] = Field(
+        "1m", description="How often the Watchdog is sent to `url` while the alerting pipeline works.")
+
+
 class AlertmanagerConfig(Model):
     enabled: Flag = Field(False, description="Run Alertmanager and send Prometheus' alerts to it.")
     port: Port = Field(9093, description="Host port Alertmanager is published on.")
     image: ImageRef = Field("prom/alertmanager:v0.28.1", description="Pinned image: an exact tag or a digest.")
-    receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names)] = Field(
+    receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names),
+                         AfterValidator(_every_severity_received)] = Field(
         (), validate_default=True,
-        description="Webhook, email or Slack receivers (see [Alerts](#alerts)); at least one when enabled.")
+        description="Webhook, email or Slack receivers, each with the `severities` it gets (see "
+                    "[Configuring receivers](#configuring-receivers)); at least one when enabled.")
+    heartbeat: Annotated[HeartbeatConfig | None, optional(_an_object)] = None
     memory_mb: Annotated[int, megabytes(32)] = Field(256, description="Memory limit of the container, MB.")
     group_wait: Annotated[str, BeforeValidator(DurationRange("0s", "1h"))] = Field(
         "30s", description="Wait before the first notification of a new group.")

@@ -71,6 +71,34 @@ def test_rendered_config_is_secret_even_when_the_key_is_not():
     assert container.inputs["restart"] == "unless-stopped"
 
 
+BEAT = "https://hc-ping.example.com/heartbeat-secret-uuid"
+HEARTBEAT_CONFIG = {"enabled": True, "receivers": [{**RECEIVERS[0], "severities": ["critical"]},
+                                                   {**RECEIVERS[1], "severities": ["warning"]}],
+                    "heartbeat": {"url": BEAT, "repeatInterval": "2m"}}
+
+
+@pytest.mark.parametrize("secret_keys", [["alertmanager"], []], ids=["key-secret", "key-plain"])
+def test_heartbeat_url_reaches_the_uploaded_config_as_a_secret_only(secret_keys):
+    # `--secret --path alertmanager.heartbeat.url` makes `alertmanager` a secret key; even
+    # without it, the URL goes nowhere but the rendered file, which is always secret.
+    program = run_program({"demo": True, "alertmanager": HEARTBEAT_CONFIG}, secret_keys)
+    container = containers(program)["alertmanager"]
+    uploads = container.inputs["uploads"]
+    # Secret as a whole (every input of a secret key is) or the file's content on its own.
+    (upload,) = uploads.value if isinstance(uploads, SecretValue) else uploads
+    content = upload["content"]
+    assert isinstance(uploads, SecretValue) or isinstance(content, SecretValue)
+    rendered = yaml.safe_load(content.value if isinstance(content, SecretValue) else content)
+    assert {"name": "heartbeat", "webhook_configs": [{"url": BEAT, "send_resolved": False}]} in rendered["receivers"]
+    assert rendered["route"]["routes"][0] == {
+        "receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "continue": False,
+        "group_wait": "0s", "group_interval": "2m", "repeat_interval": "1m"}
+    assert "uploads" in container.options["additionalSecretOutputs"]
+    assert_no_plaintext(program, ["heartbeat-secret-uuid", "very-secret-token", "another-secret"])
+    for name, (value, is_secret) in program.outputs.items():
+        assert is_secret or "heartbeat-secret-uuid" not in str(value), name
+
+
 def test_prometheus_sends_alerts_to_it(enabled):
     assert prometheus_yml(enabled)["alerting"] == {
         "alertmanagers": [{"static_configs": [{"targets": ["monitoring-dev-alertmanager:9093"]}]}]}
@@ -85,6 +113,8 @@ def test_receiver_credentials_never_in_plaintext(enabled):
     ({"enabled": True, "receivers": [{"name": "x", "type": "pager"}]}, "alertmanager.receivers[0].type"),
     ({"enabled": True, "receivers": RECEIVERS, "groupInterval": "5 minutes"}, "alertmanager.groupInterval"),
     ({"enabled": True, "receivers": RECEIVERS, "port": 9090}, "alertmanager.port"),
+    ({**HEARTBEAT_CONFIG, "heartbeat": {"url": "very-secret-token"}}, "alertmanager.heartbeat.url"),
+    ({"enabled": True, "receivers": [{**RECEIVERS[0], "severities": ["critical"]}]}, "alertmanager.receivers"),
 ])
 def test_bad_alertmanager_config_registers_nothing(alertmanager, key):
     program = Program()

@@ -390,11 +390,13 @@ EVERY_KEY = {
     "postgresDsn": DSN, "redisPassword": REDIS_PASSWORD,
     "targets": {"django": ["django-marker:8000"]},
     "alertmanager": {"enabled": True, "port": 9778, "image": "prom/alertmanager:v0.28.7",
-                     "receivers": [{"name": "receiver-marker", "type": "webhook", "url": "http://hook-marker:9/"}]},
+                     "receivers": [{"name": "receiver-marker", "type": "webhook", "url": "http://hook-marker:9/"}],
+                     "heartbeat": {"url": "https://heartbeat-marker.example/ping", "repeatInterval": "7m"}},
 }
 MARKERS = ["10.77.66.55", "platform-net-marker", "on-failure", "3777", "12.1.7", "admin-marker", "grafana-marker",
            "plugin-marker", "9777", "v3.7.7", "77d", "17s", "27s", "redis-marker", "nginx-marker", "broker-marker",
-           "django-marker", "9778", "v0.28.7", "receiver-marker", "hook-marker", PASSWORD, "pg-secret-pass",
+           "django-marker", "9778", "v0.28.7", "receiver-marker", "hook-marker", "heartbeat-marker", PASSWORD,
+           "pg-secret-pass",
            REDIS_PASSWORD]
 
 
@@ -439,7 +441,8 @@ def _as_policy_sees_with_markers(value):
     ({**PROD, "alertmanager": {"enabled": True, "receivers": [
         {"name": "mail", "type": "email", "to": "a@b.c", "from": "x@b.c", "smarthost": "smtp:25",
          "auth_username": "u", "auth_password": "smtp-hunter2"},
-        {"name": "chat", "type": "slack", "api_url": "https://hooks.slack.com/services/T/B/x", "channel": "#a"}]}},
+        {"name": "chat", "type": "slack", "api_url": "https://hooks.slack.com/services/T/B/x", "channel": "#a"}],
+        "heartbeat": {"url": "https://hc-ping.com/0b8e1c7a-token"}}},
      PROD_SECRETS),
     (EVERY_KEY, list(EVERY_KEY)),
 ], ids=["dev", "prod", "alertmanager", "every-key-secret"])

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -161,6 +162,13 @@ class Alertmanager(services.Listening):
     def alerts(self) -> list[dict]:
         return requests.get(f"{self.url}/api/v2/alerts", timeout=5).json()
 
+    def post_alerts(self, alerts: Sequence[Mapping[str, Mapping[str, str]]], *, lasting: float = 600) -> None:
+        """Send `alerts` ({"labels": ..., "annotations": ...}) as Prometheus does, firing for `lasting` s."""
+        ends = datetime.now(UTC) + timedelta(seconds=lasting)
+        body = [{"annotations": {}, **alert, "endsAt": ends.isoformat()} for alert in alerts]
+        response = requests.post(f"{self.url}/api/v2/alerts", json=body, timeout=5)
+        response.raise_for_status()
+
 
 @contextlib.contextmanager
 def alertmanager_server(config_text: str) -> Iterator[Alertmanager]:
@@ -201,6 +209,8 @@ def alerting_prometheus(
     evaluation_interval: str = "1s",
     scrape_timeout: str = "1s",
     probers: Mapping[str, str] | None = None,
+    external_labels: Mapping[str, str] | None = None,
+    flags: Sequence[str] = (),
 ) -> Iterator[services.Prometheus]:
     """Prometheus running the product's rendered config, with `rule_texts` ({file name: YAML})
     written next to it and sending alerts to `alertmanager_targets`; promtool checks it first."""
@@ -212,7 +222,8 @@ def alerting_prometheus(
             rule_paths.append(str(path))
         with services.prometheus_server(
             targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout, rule_files=rule_paths,
-            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets, probers=probers,
+            evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
+            external_labels=external_labels, flags=flags, probers=probers,
         ) as prom:
             yield prom
 

@@ -719,7 +719,8 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
                       basic_auth: Mapping[str, tuple[str, str]] | None = None,
                       external_labels: Mapping[str, str] | None = None,
                       remote_write: Sequence[Mapping[str, object]] = (),
-                      probers: Mapping[str, str] | None = None) -> Iterator[Prometheus]:
+                      probers: Mapping[str, str] | None = None,
+                      flags: Sequence[str] = ()) -> Iterator[Prometheus]:
     with temp_dir("prometheus") as tmp:
         port = free_port()
         all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
@@ -738,7 +739,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
             [
                 "prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
                 f"--web.listen-address={HOST}:{port}", "--storage.tsdb.retention.time=1h",
-                "--log.level=warn",
+                "--log.level=warn", *flags,
             ],
             tmp / "prometheus.log", cwd=tmp,
         )

@@ -35,6 +35,7 @@ FIRING_TIMEOUT = 30.0
 RESOLVED_TIMEOUT = 30.0
 RULES_TIMEOUT = 20.0
 MIN_EVALUATIONS = 3
+WATCHDOG_ABSENCE = 3.0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,6 +94,8 @@ def alert_prometheus(alert_redis_exporter, alertmanager, fast_rules):
         rule_texts=fast_rules,
         alertmanager_targets=[alertmanager.address],
         scrape_interval="1s", evaluation_interval="1s", scrape_timeout="900ms",
+        # The Watchdog's first sends precede the Alertmanager's discovery: resent after 1s, not 1m.
+        flags=["--rules.alert.resend-delay=1s"],
     ) as prom:
         yield prom
 
@@ -199,3 +202,16 @@ def test_redis_down_alert_fires_and_resolves_at_webhook(rules_evaluated, alert_r
     resolved_after = resolved.received_at - restarted_at
     print(f"\n{ALERT}: firing at webhook {fired_after:.1f}s after stopping Redis, "
           f"resolved {resolved_after:.1f}s after restarting it")
+
+
+def test_watchdog_without_heartbeat_reaches_no_receiver(rules_evaluated, alertmanager, webhook):
+    # No alertmanager.heartbeat here: the Watchdog ends at the null receiver, which sends nothing.
+    def held() -> list[dict]:
+        return [a for a in alertmanager.alerts() if a["labels"].get("alertname") == "Watchdog"]
+
+    services.wait_until(lambda: bool(held()), timeout=FIRING_TIMEOUT, what="Alertmanager to hold the Watchdog",
+                        proc=alertmanager.process)
+    assert [r["name"] for r in held()[0]["receivers"]] == ["null"]
+    time.sleep(WATCHDOG_ABSENCE)  # past the 1s group_wait and group_interval of the hook's route
+    assert not any(a.get("labels", {}).get("alertname") == "Watchdog"
+                   for n in webhook.notifications() for a in n.body.get("alerts", [])), webhook.describe()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.alertmanager.config import INHIBIT_RULES
 from components.alertmanager.config import render_alertmanager_config as render_validated
 from components.config import AlertmanagerConfig, ConfigError, load_config
 from tests.tools import require_tool
@@ -20,11 +21,15 @@ SLACK = {"name": "slack", "type": "slack", "api_url": "https://hooks.slack.com/s
          "channel": "#alerts"}
 
 
-def render_alertmanager_config(receivers, group_by=None, **timings) -> str:
+HEARTBEAT = {"url": "https://hc-ping.example.com/s3cr3t-heartbeat-uuid"}
+
+
+def render_alertmanager_config(receivers, group_by=None, heartbeat=None, **timings) -> str:
     """Validate as the config model does, then render (the only way the stack renders)."""
     keys = {"group_wait": "groupWait", "group_interval": "groupInterval", "repeat_interval": "repeatInterval"}
     config = AlertmanagerConfig.model_validate(
-        {"enabled": True, "receivers": receivers, **{keys[k]: v for k, v in timings.items()}})
+        {"enabled": True, "receivers": receivers, **{keys[k]: v for k, v in timings.items()},
+         **({} if heartbeat is None else {"heartbeat": heartbeat})})
     return render_validated(config) if group_by is None else render_validated(config, group_by=group_by)
 
 
@@ -38,15 +43,22 @@ def _check(tmp_path: Path, text: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+PAGER = {**WEBHOOK, "name": "pager", "severities": ["critical"]}
+CHAT = {**SLACK, "name": "chat", "severities": ["warning"]}
+
+
 @pytest.mark.parametrize(
-    "receivers",
-    [[WEBHOOK], [EMAIL], [SLACK], [WEBHOOK, EMAIL, SLACK],
-     [{"name": "relay", "type": "email", "to": "ops@example.com", "from": "alerts@example.com",
-       "smarthost": "localhost:25", "require_tls": False}]],
-    ids=["webhook", "email", "slack", "all-three", "email-no-auth"],
+    "receivers, heartbeat",
+    [([WEBHOOK], None), ([EMAIL], None), ([SLACK], None), ([WEBHOOK, EMAIL, SLACK], None),
+     ([{"name": "relay", "type": "email", "to": "ops@example.com", "from": "alerts@example.com",
+        "smarthost": "localhost:25", "require_tls": False}], None),
+     ([PAGER, CHAT], HEARTBEAT), ([WEBHOOK], {**HEARTBEAT, "repeatInterval": "1s"}),
+     ([PAGER, CHAT, {**EMAIL, "severities": ["warning", "critical"]}], {**HEARTBEAT, "repeatInterval": "1d"})],
+    ids=["webhook", "email", "slack", "all-three", "email-no-auth", "pager-chat-heartbeat", "heartbeat-1s",
+         "heartbeat-1d"],
 )
-def test_amtool_accepts_rendered_config(tmp_path: Path, receivers):
-    _check(tmp_path, render_alertmanager_config(receivers=receivers))
+def test_amtool_accepts_rendered_config(tmp_path: Path, receivers, heartbeat):
+    _check(tmp_path, render_alertmanager_config(receivers=receivers, heartbeat=heartbeat))
 
 
 def test_amtool_accepts_short_intervals_and_group_by_all(tmp_path: Path):
@@ -58,20 +70,84 @@ def test_amtool_accepts_short_intervals_and_group_by_all(tmp_path: Path):
     assert route["group_by"] == ["..."]
 
 
-def test_structure_routes_every_alert_to_every_receiver():
+def test_structure_default_severities_route_every_alert_to_every_receiver():
     config = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK, EMAIL, SLACK]))
     route = config["route"]
-    assert route["receiver"] == "hook"
+    # The root's receiver gets what no route takes: nothing, the model sees to that.
+    assert route["receiver"] == "null"
     # Grouped per environment first: one notification never mixes staging with production.
     assert route["group_by"] == ["environment", "alertname", "job"]
     assert (route["group_wait"], route["group_interval"], route["repeat_interval"]) == ("30s", "5m", "4h")
-    assert route["routes"] == [{"receiver": n, "continue": True} for n in ("hook", "oncall-mail", "slack")]
-    assert [r["name"] for r in config["receivers"]] == ["hook", "oncall-mail", "slack"]
+    assert route["routes"] == [
+        {"receiver": "null", "matchers": ['alertname="Watchdog"'], "continue": False},
+        *({"receiver": n, "matchers": ['severity=~"critical|warning"'], "continue": True}
+          for n in ("hook", "oncall-mail", "slack"))]
+    assert [r["name"] for r in config["receivers"]] == ["hook", "oncall-mail", "slack", "null"]
+    assert config["receivers"][-1] == {"name": "null"}  # no integration: notifications go nowhere
     assert config["global"] == {"resolve_timeout": "5m"}
 
 
+def test_structure_severities_and_heartbeat():
+    both = {**EMAIL, "severities": ["warning", "critical"]}  # written in any order, rendered in one
+    config = yaml.safe_load(render_alertmanager_config(receivers=[PAGER, CHAT, both],
+                                                       heartbeat={**HEARTBEAT, "repeatInterval": "5m"}))
+    assert config["route"]["receiver"] == "null"
+    assert config["route"]["routes"] == [
+        # First and without continue: the Watchdog stops here. group_interval 5m with a shorter
+        # repeat_interval: a notification at every tick, every 5 minutes.
+        {"receiver": "heartbeat", "matchers": ['alertname="Watchdog"'], "continue": False,
+         "group_wait": "0s", "group_interval": "5m", "repeat_interval": "2m30s"},
+        {"receiver": "pager", "matchers": ['severity=~"critical"'], "continue": True},
+        {"receiver": "chat", "matchers": ['severity=~"warning"'], "continue": True},
+        {"receiver": "oncall-mail", "matchers": ['severity=~"critical|warning"'], "continue": True},
+    ]
+    assert config["receivers"][-2:] == [
+        {"name": "null"},
+        # Not resolved: a dead man's switch service would count that message as a heartbeat too.
+        {"name": "heartbeat", "webhook_configs": [{"url": HEARTBEAT["url"], "send_resolved": False}]}]
+
+
+@pytest.mark.parametrize("repeat, group_interval, repeat_interval", [
+    ("1s", "1s", "500ms"), ("1m", "1m", "30s"), ("1m1s", "1m1s", "30s500ms"), ("1d", "1d", "12h")])
+def test_heartbeat_intervals(repeat, group_interval, repeat_interval):
+    (watchdog, _) = yaml.safe_load(render_alertmanager_config(
+        receivers=[WEBHOOK], heartbeat={**HEARTBEAT, "repeatInterval": repeat}))["route"]["routes"]
+    assert (watchdog["group_wait"], watchdog["group_interval"], watchdog["repeat_interval"]) == (
+        "0s", group_interval, repeat_interval)
+
+
+def test_heartbeat_default_repeat_interval_is_a_minute():
+    (watchdog, _) = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK], heartbeat=HEARTBEAT))[
+        "route"]["routes"]
+    assert watchdog["group_interval"] == "1m"
+
+
+def _routes_test(tmp_path: Path, text: str, labels: dict[str, str]) -> set[str]:
+    """The receivers real amtool resolves for an alert with `labels` under `text`."""
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(text, encoding="utf-8")
+    result = subprocess.run([_amtool(), "config", "routes", "test", f"--config.file={path}",
+                             *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return set(result.stdout.strip().split(","))
+
+
+@pytest.mark.parametrize("heartbeat, watchdog_to", [(HEARTBEAT, "heartbeat"), (None, "null")],
+                         ids=["heartbeat", "no-heartbeat"])
+def test_amtool_resolves_receivers_by_severity(tmp_path: Path, heartbeat, watchdog_to):
+    text = render_alertmanager_config(receivers=[PAGER, CHAT, {**EMAIL, "name": "mail"}], heartbeat=heartbeat)
+    resolve = lambda **labels: _routes_test(tmp_path, text, {"environment": "prod", "instance": "a:1", **labels})  # noqa: E731
+    assert resolve(alertname="RedisDown", severity="critical") == {"pager", "mail"}
+    assert resolve(alertname="TargetDown", severity="warning") == {"chat", "mail"}
+    # The Watchdog reaches no person whatever labels it carries.
+    assert resolve(alertname="Watchdog", severity="none") == {watchdog_to}
+    assert resolve(alertname="Watchdog", severity="critical") == {watchdog_to}
+    # A severity nobody lists (no rule has one) ends at the root's null receiver.
+    assert resolve(alertname="Other", severity="info") == {"null"}
+
+
 def test_structure_receivers():
-    hook, mail, slack = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK, EMAIL, SLACK]))["receivers"]
+    hook, mail, slack, _ = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK, EMAIL, SLACK]))["receivers"]
     assert hook["webhook_configs"] == [{"url": WEBHOOK["url"], "send_resolved": True}]
     assert mail["email_configs"] == [{k: EMAIL[k] for k in ("to", "from", "smarthost", "auth_username",
                                                             "auth_password")}]
@@ -83,18 +159,36 @@ def test_structure_receivers():
     assert set(hook) == {"name", "webhook_configs"} and set(mail) == {"name", "email_configs"}
 
 
-def test_inhibit_rules_refer_to_existing_alerts():
-    from components.prometheus.rules import load_rule_files
+def test_inhibit_rules_refer_to_existing_alerts_and_severities():
+    from components.prometheus.rules import rule_entries
 
-    alerts = {rule["alert"] for text in load_rule_files().values()
-              for group in yaml.safe_load(text)["groups"] for rule in group["rules"] if "alert" in rule}
+    alerts = rule_entries("alert")
     config = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK]))
-    names = set()
+    values: dict[str, set[str]] = {"alertname": set(), "severity": set()}
     for rule in config["inhibit_rules"]:
         for matcher in rule["source_matchers"] + rule["target_matchers"]:
-            value = matcher.split("=", 1)[1].lstrip("~").strip('"')
-            names.update(value.split("|"))
-    assert names and names <= alerts
+            label, value = matcher.split("=", 1)
+            values[label].update(value.lstrip("~").strip('"').split("|"))
+    assert values["alertname"] and values["alertname"] <= {a["alert"] for a in alerts}
+    assert values["severity"] == {a["labels"]["severity"] for a in alerts} - {"none"}
+
+
+def test_critical_inhibits_warning_of_the_same_instance():
+    rules = yaml.safe_load(render_alertmanager_config(receivers=[WEBHOOK]))["inhibit_rules"]
+    assert rules[:2] == [dict(r) for r in INHIBIT_RULES[:2]]  # the alert-specific ones are kept
+    # Any critical alert of an instance, not only one of the same name: no alertname has two severities.
+    assert rules[2] == {"source_matchers": ['severity="critical"'], "target_matchers": ['severity="warning"'],
+                        "equal": ["environment", "instance"]}
+
+
+def test_no_alertname_has_two_severities():
+    # Why the severity inhibition leaves alertname out of `equal`: with it, it would match nothing.
+    from components.prometheus.rules import rule_entries
+
+    severities: dict[str, set[str]] = {}
+    for alert in rule_entries("alert"):
+        severities.setdefault(alert["alert"], set()).add(alert["labels"]["severity"])
+    assert all(len(found) == 1 for found in severities.values()), severities
 
 
 def test_deterministic():
@@ -156,6 +250,36 @@ BAD = {
                             "Prometheus duration"),
     "repeat_interval past retention": ([WEBHOOK], {"repeatInterval": "1w"}, "alertmanager.repeatInterval", "to 5d"),
     "group_wait with newline": ([WEBHOOK], {"groupWait": "30s\n"}, "alertmanager.groupWait", "duration"),
+    "unknown severity": ([{**WEBHOOK, "severities": ["critical", "page"]}], {},
+                         "alertmanager.receivers[0].severities[1]", "one of critical, warning"),
+    "severity none": ([{**WEBHOOK, "severities": ["none"]}], {}, "alertmanager.receivers[0].severities[0]",
+                      "one of critical, warning"),
+    "severity twice": ([{**WEBHOOK, "severities": ["warning", "critical", "warning"]}], {},
+                       "alertmanager.receivers[0].severities[2]", "not already listed"),
+    "no severities": ([{**WEBHOOK, "severities": []}], {}, "alertmanager.receivers[0].severities",
+                      "a non-empty list of severities from critical, warning"),
+    "severities a word": ([{**WEBHOOK, "severities": "critical"}], {}, "alertmanager.receivers[0].severities",
+                          "a non-empty list"),
+    "warning reaches nobody": ([PAGER, {**EMAIL, "severities": ["critical"]}], {}, "alertmanager.receivers",
+                               "none lists warning (pager: critical; oncall-mail: critical)"),
+    "critical reaches nobody": ([CHAT], {}, "alertmanager.receivers", "none lists critical (chat: warning)"),
+    "reserved name heartbeat": ([{**WEBHOOK, "name": "heartbeat"}], {}, "alertmanager.receivers[0].name",
+                                "other than heartbeat and null"),
+    "reserved name null": ([{**WEBHOOK, "name": "null"}], {}, "alertmanager.receivers[0].name",
+                           "other than heartbeat and null"),
+    "heartbeat not an object": ([WEBHOOK], {"heartbeat": HEARTBEAT["url"]}, "alertmanager.heartbeat", "object"),
+    "heartbeat without url": ([WEBHOOK], {"heartbeat": {"repeatInterval": "1m"}}, "alertmanager.heartbeat.url",
+                              "is missing"),
+    "heartbeat bad url": ([WEBHOOK], {"heartbeat": {"url": "hc-ping.example.com/x"}}, "alertmanager.heartbeat.url",
+                          "http:// or https://"),
+    "heartbeat unknown key": ([WEBHOOK], {"heartbeat": {**HEARTBEAT, "interval": "1m"}},
+                              "alertmanager.heartbeat.interval", "allowed: repeatInterval, url"),
+    "heartbeat zero repeat": ([WEBHOOK], {"heartbeat": {**HEARTBEAT, "repeatInterval": "0s"}},
+                              "alertmanager.heartbeat.repeatInterval", "from 1s to 1d"),
+    "heartbeat repeat too long": ([WEBHOOK], {"heartbeat": {**HEARTBEAT, "repeatInterval": "2d"}},
+                                  "alertmanager.heartbeat.repeatInterval", "from 1s to 1d"),
+    "heartbeat bad repeat": ([WEBHOOK], {"heartbeat": {**HEARTBEAT, "repeatInterval": "1 minute"}},
+                             "alertmanager.heartbeat.repeatInterval", "Prometheus duration"),
 }
 
 
@@ -168,21 +292,33 @@ def test_bad_receivers_and_timings_named_by_the_config_model(receivers, timings,
     assert allowed in mine[0], mine[0]
 
 
-def test_bad_value_is_shown():
-    with pytest.raises(ConfigError, match=r'"pagerduty" is not allowed'):
-        load_config({"demo": True, "alertmanager": {"enabled": True, "receivers": [{**WEBHOOK, "type": "pagerduty"}]}})
+@pytest.mark.parametrize("receivers, timings, shown", [
+    ([{**WEBHOOK, "type": "pagerduty"}], {}, '"pagerduty" is not allowed'),
+    ([{**WEBHOOK, "severities": ["critical", "page"]}], {}, '"page" is not allowed'),
+    ([WEBHOOK], {"heartbeat": {**HEARTBEAT, "repeatInterval": "2d"}}, '"2d" is not allowed'),
+], ids=["type", "severity", "heartbeat repeat"])
+def test_bad_value_is_shown(receivers, timings, shown):
+    with pytest.raises(ConfigError, match=shown):
+        load_config({"demo": True, "alertmanager": {"enabled": True, "receivers": receivers, **timings}})
 
 
 @pytest.mark.parametrize("receivers", [[{**WEBHOOK, "url": "ftp://user:hunter2@x"}],
                                        [{**SLACK, "api_url": "hunter2"}],
                                        [{**SLACK, "api_key": "hunter2"}],
                                        {**WEBHOOK, "url": "http://x/hunter2"},
-                                       [{**EMAIL, "auth_password": "hunter2", "auth_username": None}]],
+                                       [{**EMAIL, "auth_password": "hunter2", "auth_username": None}],
+                                       ([WEBHOOK], {"url": "ftp://hunter2"}),
+                                       ([WEBHOOK], {"url": "https://x/hunter2", "repeatInterval": "0s"}),
+                                       ([WEBHOOK], {"uri": "https://x/hunter2"}),
+                                       ([WEBHOOK], "https://x/hunter2")],
                          ids=["webhook url", "slack api_url", "misspelt key", "receiver instead of list",
-                              "password without user"])
+                              "password without user", "heartbeat url", "heartbeat with a bad repeat",
+                              "heartbeat misspelt url", "heartbeat a bare url"])
 def test_errors_never_print_credentials(receivers):
+    receivers, heartbeat = receivers if isinstance(receivers, tuple) else (receivers, None)
+    alertmanager = {"enabled": True, "receivers": receivers, **({} if heartbeat is None else {"heartbeat": heartbeat})}
     with pytest.raises(ConfigError) as info:
-        load_config({"demo": True, "alertmanager": {"enabled": True, "receivers": receivers}})
+        load_config({"demo": True, "alertmanager": alertmanager})
     assert "hunter2" not in str(info.value)
 
 

@@ -150,7 +150,11 @@ FULL = {
     "redisPassword": "redis-pw",
     "targets": {"django": ["web-1:8000", "web-2:8001", "[fd00::5]:8000"]},
     "alertmanager": {"enabled": True, "port": 9393, "image": "prom/alertmanager:v0.28.0",
-                     "receivers": [{"name": "ops", "type": "webhook", "url": "http://hook:9000/"}],
+                     "receivers": [{"name": "ops", "type": "webhook", "url": "http://hook:9000/",
+                                    "severities": ["critical", "warning"]},
+                                   {"name": "pager", "type": "webhook", "url": "http://pager:9000/",
+                                    "severities": ["critical"]}],
+                     "heartbeat": {"url": "https://hc-ping.example.com/uuid-1", "repeatInterval": "2m"},
                      "memoryMb": 128},
 }
 
@@ -182,6 +186,17 @@ def test_full_config_every_value_read(form):
     a = cfg.alertmanager
     assert (a.enabled, a.port, a.image, a.memory_mb) == (True, 9393, "prom/alertmanager:v0.28.0", 128)
     assert [r.model_dump(mode="json") | {"url": revealed(r.url)} for r in a.receivers] == FULL["alertmanager"]["receivers"]
+    assert a.heartbeat is not None
+    assert (revealed(a.heartbeat.url), a.heartbeat.repeat_interval) == ("https://hc-ping.example.com/uuid-1", "2m")
+
+
+def test_alertmanager_routing_defaults():
+    a = load_config({"demo": True, "alertmanager": {"enabled": True, "receivers": [HOOK]}}).alertmanager
+    assert a.heartbeat is None
+    assert a.receivers[0].severities == ("critical", "warning")
+    beat = load_config({"demo": True, "alertmanager": {"enabled": True, "receivers": [HOOK], "heartbeat": {
+        "url": "https://hc-ping.example.com/uuid-1"}}}).alertmanager.heartbeat
+    assert beat is not None and beat.repeat_interval == "1m"
 
 
 def _reveal(value):
@@ -540,6 +555,13 @@ BAD_SECRETS = [
      len("mysql://root:t0psecret@db/app")),
     ("dsn-key-value-form", {"postgresDsn": "host=db user=u password=kv-secret"}, "postgresDsn", "kv-secret",
      len("host=db user=u password=kv-secret")),
+    ("heartbeat-url-not-http", {"alertmanager": {"heartbeat": {"url": "hc-ping.example.com/beat-secret"}}},
+     "alertmanager.heartbeat.url", "beat-secret", len("hc-ping.example.com/beat-secret")),
+    # The URL typed where the object goes: `--path alertmanager.heartbeat https://...`.
+    ("heartbeat-bare-url", {"alertmanager": {"heartbeat": "https://hc.example.com/beat-secret"}},
+     "alertmanager.heartbeat", "beat-secret", len("https://hc.example.com/beat-secret")),
+    ("receivers-a-list-of-urls", {"alertmanager": {"receivers": ["https://hook.example.com/hook-secret"]}},
+     "alertmanager.receivers[0]", "hook-secret", len("https://hook.example.com/hook-secret")),
 ]
 
 

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from components.alertmanager.config import render_alertmanager_config
 from components.config import ConfigError, StackConfig, load_config
+from components.config.model import RESERVED_RECEIVER_NAMES, SEVERITIES
 from components.exporters.table import BY_NAME, EXPORTER_NAMES
 from components.prometheus.config import JOB_NAMES, render_prometheus_config
 from components.prometheus.rules import RULES_DIR
@@ -268,7 +269,11 @@ IMAGE = image()
 # --- receivers -----------------------------------------------------------------------------
 
 RECEIVER_NAME = st.builds(lambda a, b: a + b, st.sampled_from(string.ascii_letters + string.digits),
-                          st.text(string.ascii_letters + string.digits + "_.-", max_size=63))
+                          st.text(string.ascii_letters + string.digits + "_.-", max_size=63)).filter(
+    lambda n: n not in RESERVED_RECEIVER_NAMES)
+# Left out (the default, both), one, or both in either order.
+SEVERITY_LISTS = st.one_of(st.none(), st.permutations(SEVERITIES),
+                           st.sampled_from(SEVERITIES).map(lambda s: [s]))
 # Every character `\s` matches (the last is U+3000).
 _WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # Any character that can be stored (UTF-8: no lone surrogates), ASCII more often.
@@ -324,7 +329,28 @@ def slack(draw: Any) -> dict[str, Any]:
     return {"name": draw(RECEIVER_NAME), "type": "slack", "api_url": draw(urls()), "channel": draw(CHANNEL)}
 
 
-RECEIVERS = st.lists(st.one_of(webhook(), email(), slack()), min_size=1, max_size=7, unique_by=lambda r: r["name"])
+@st.composite
+def receivers(draw: Any) -> list[dict[str, Any]]:
+    """1 to 7 receivers, each with `severities` or not; together they list every severity."""
+    found = draw(st.lists(st.one_of(webhook(), email(), slack()), min_size=1, max_size=7,
+                          unique_by=lambda r: r["name"]))
+    for receiver in found:
+        chosen = draw(SEVERITY_LISTS)
+        if chosen is not None:
+            receiver["severities"] = as_stored(draw, list(chosen))
+    listed = {s for r in found for s in (json.loads(r["severities"]) if isinstance(r.get("severities"), str)
+                                         else r.get("severities", SEVERITIES))}
+    if listed != set(SEVERITIES):  # the model refuses a severity nobody gets: one receiver takes the default
+        found[draw(st.integers(0, len(found) - 1))].pop("severities")
+    return found
+
+
+RECEIVERS = receivers()
+
+
+@st.composite
+def heartbeat(draw: Any) -> Any:
+    return as_stored(draw, without_none({"url": draw(urls()), "repeatInterval": some(draw, duration(draw, "1s", "1d"))}))
 
 
 # --- the whole config ----------------------------------------------------------------------
@@ -447,6 +473,7 @@ def raw_configs(draw: Any) -> dict[str, Any]:
         "groupWait": some(draw, duration(draw, "0s", "1h")),
         "groupInterval": some(draw, duration(draw, "1s", "1d")),
         "repeatInterval": some(draw, duration(draw, "1m", "5d")),
+        "heartbeat": some(draw, draw(heartbeat())),
     })
 
     needs_dsn = not demo and is_enabled["postgres"]
@@ -528,13 +555,15 @@ EVERY_RECEIVER = [
     {"name": "Z", "type": "webhook", "url": "http://_hooks_.int-1.example.:1/"},
     {"name": "mail", "type": "email", "to": "ops@example.com , dev@example.com,x@[::1]",
      "from": "Monitoring (dev) <alerts@example.com>", "smarthost": "[fd00:0:0:0:0:0:0:25]:65535",
-     "auth_username": "alerts@example.com", "auth_password": "p@ss: 'w\"o#rd\n", "require_tls": "TRUE"},
+     "auth_username": "alerts@example.com", "auth_password": "p@ss: 'w\"o#rd\n", "require_tls": "TRUE",
+     "severities": ["warning", "critical"]},
     {"name": "mail-2", "type": "email", "to": "ops@example.com", "from": "Überwachung <alerts@example.com>",
      "smarthost": "smtp_relay-1.internal.:1", "require_tls": False},
     {"name": "mail_3", "type": "email", "to": "a@b", "from": "a@b", "smarthost": "0.0.0.0:25"},
     {"name": "slack", "type": "slack", "api_url": "https://hooks.slack.com/services/T000/B000/s3cr3t",
-     "channel": "#alerts"},
-    {"name": "slack-2", "type": "slack", "api_url": "http://[::1]:8080", "channel": "@on-call"},
+     "channel": "#alerts", "severities": ["warning"]},
+    {"name": "slack-2", "type": "slack", "api_url": "http://[::1]:8080", "channel": "@on-call",
+     "severities": json.dumps(["critical"])},
     {"name": "9" + "x" * 63, "type": "slack", "api_url": "https://a.b/c?d#e", "channel": "#" + "c" * 79},
 ]
 LONG_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
@@ -562,13 +591,16 @@ LONG_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
                            f"{LONG_HOST}:8000", "[::ffff:192.0.2.1]:8000", "x:80"]},
     "alertmanager": {"enabled": True, "port": 9091, "image": f"[fd00::1]:5000/prom/alertmanager:latest@sha256:{'f' * 64}",
                      "receivers": EVERY_RECEIVER, "groupWait": "1h",
-                     "groupInterval": "1d", "repeatInterval": "5d", "memoryMb": 32},
+                     "groupInterval": "1d", "repeatInterval": "5d", "memoryMb": 32,
+                     "heartbeat": {"url": "https://hc-ping.example.com/" + "u" * 200 + "?t=s3cr3t#x",
+                                   "repeatInterval": "1d"}},
 })
 @example(raw={  # every lower bound and odd spellings of durations
     "demo": "true",
     "prometheus": {"retention": "2h", "scrapeInterval": "1s", "evaluationInterval": "1000ms"},
     "alertmanager": {"enabled": "true", "receivers": EVERY_RECEIVER[:1], "groupWait": "0s",
-                     "groupInterval": "1s", "repeatInterval": "1m"},
+                     "groupInterval": "1s", "repeatInterval": "1m",
+                     "heartbeat": {"url": "http://[::1]:1", "repeatInterval": "1s"}},
 })
 @example(raw={  # as Pulumi stores it: objects and lists as JSON text, scalars as text
     "demo": "True",
@@ -576,7 +608,8 @@ LONG_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
     "prometheus": json.dumps({"retention": "1y1w1d1h1m1s1ms", "scrapeInterval": "0h1m0s", "scrapeTimeout": "01s"}),
     "targets": json.dumps({"django": ["django:8000"]}),
     "alertmanager": json.dumps({"enabled": "TRUE", "receivers": EVERY_RECEIVER, "groupWait": "0",
-                                "groupInterval": "0d24h", "repeatInterval": "4d23h59m59s999ms"}),
+                                "groupInterval": "0d24h", "repeatInterval": "4d23h59m59s999ms",
+                                "heartbeat": json.dumps({"url": "HTTP://hc.example:8080/p", "repeatInterval": "1m1ms"})}),
 })
 @example(raw={  # intervals below the 10s default timeout: the timeout follows the interval
     "demo": True, "prometheus": {"scrapeInterval": "9s999ms"},
@@ -598,18 +631,40 @@ def test_every_accepted_config_is_accepted_by_promtool_and_amtool(raw: dict[str,
             text = render_alertmanager_config(cfg.alertmanager)
             run([amtool, "check-config"], Path(directory), "alertmanager.yml", text)
             assert_receivers_read_back(cfg, yaml.safe_load(text))
+            assert_routes(amtool, Path(directory) / "alertmanager.yml", cfg)
 
 
 def assert_receivers_read_back(cfg: StackConfig, rendered: dict[str, Any]) -> None:
     """Every value of every receiver reads back from the file exactly as configured: YAML must
     not fold a password's or a display name's characters (NEL, LS, PS are line breaks to it)."""
-    for receiver, written in zip(cfg.alertmanager.receivers, rendered["receivers"], strict=True):
+    mine = len(cfg.alertmanager.receivers)
+    for receiver, written in zip(cfg.alertmanager.receivers, rendered["receivers"][:mine], strict=True):
         (settings,) = next(v for k, v in written.items() if k.endswith("_configs"))
-        for key, value in receiver.model_dump(by_alias=True, exclude={"name", "type"}).items():
+        for key, value in receiver.model_dump(by_alias=True, exclude={"name", "type", "severities"}).items():
             if value is None:
                 continue
             shown = value.get_secret_value() if hasattr(value, "get_secret_value") else value
             assert settings[key] == shown, (receiver.name, key)
+    beat = cfg.alertmanager.heartbeat
+    extra = {r["name"]: r.get("webhook_configs") for r in rendered["receivers"][mine:]}
+    assert extra == {"null": None, **({} if beat is None else {"heartbeat": [
+        {"url": beat.url.get_secret_value(), "send_resolved": False}]})}
+
+
+def assert_routes(amtool: str, path: Path, cfg: StackConfig) -> None:
+    """Real amtool resolves each severity to the receivers that list it, the Watchdog to the
+    heartbeat (or the null receiver) alone."""
+    def receivers_of(**labels: str) -> set[str]:
+        result = subprocess.run([amtool, "config", "routes", "test", f"--config.file={path}",
+                                 *(f"{k}={v}" for k, v in labels.items())], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return set(result.stdout.strip().split(","))
+
+    am = cfg.alertmanager
+    for severity in SEVERITIES:
+        expected = {r.name for r in am.receivers if severity in r.severities}
+        assert receivers_of(alertname="Any", severity=severity, instance="i") == expected, severity
+    assert receivers_of(alertname="Watchdog", severity="none") == {"null" if am.heartbeat is None else "heartbeat"}
 
 
 def test_the_tool_checks_can_fail(tmp_path: Path, promtool: str, amtool: str) -> None:

@@ -22,6 +22,9 @@ def _promtool() -> str:
 
 ALERTS = rule_entries("alert")
 RECORDS = rule_entries("record")
+# The dead man's switch: always firing, so no `for:`, no quiet case, no instance; checked on its own.
+WATCHDOG = "Watchdog"
+PAGED = [a for a in ALERTS if a["alert"] != WATCHDOG]
 
 
 def test_rule_files_present():
@@ -50,7 +53,7 @@ def test_promtool_tests_load_every_rule_file(path: Path):
     assert loaded == [p.name for p in RULE_FILES]
 
 
-@pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
+@pytest.mark.parametrize("alert", PAGED, ids=lambda a: a["alert"])
 def test_alert_has_for_severity_summary_description(alert: dict):
     assert duration_ms(alert.get("for")) > 0, f"{alert['alert']}: for: {alert.get('for')!r}"
     assert alert.get("labels", {}).get("severity") in ("critical", "warning")
@@ -59,6 +62,16 @@ def test_alert_has_for_severity_summary_description(alert: dict):
         assert isinstance(annotations.get(key), str) and len(annotations[key]) > 20, f"{alert['alert']}: {key}"
     # Says where: every description names the instance or job it is about.
     assert re.search(r"\{\{ \$labels\.(instance|job) \}\}", annotations["description"]), alert["alert"]
+
+
+def test_watchdog_always_fires_for_the_heartbeat_alone():
+    (watchdog,) = [a for a in ALERTS if a["alert"] == WATCHDOG]
+    assert watchdog["expr"] == "vector(1)"
+    assert "for" not in watchdog, "a for: only delays the first heartbeat after a restart"
+    # `none`: no receiver's severities can list it (components.config.model.SEVERITIES).
+    assert watchdog["labels"] == {"severity": "none"}
+    for key in ("summary", "description"):
+        assert len(watchdog["annotations"][key]) > 20, key
 
 
 def test_alert_names_unique():
@@ -72,7 +85,7 @@ def test_issue_alerts_exist():
         "DjangoHighErrorRate", "DjangoHighLatencyP95", "PostgresLowCacheHitRatio", "PostgresTooManyConnections",
         "RedisMemoryNearMax", "DjangoDown", "PostgresDown", "RedisDown", "NginxDown", "CeleryNoWorkersOnline",
         "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
-        "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind",
+        "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind", "Watchdog",
         "ProbeFailed", "ProbeSlow", "ProbeCertificateExpiresIn14Days", "ProbeCertificateExpiresIn3Days",
     }
     assert {a["alert"] for a in ALERTS} == expected
@@ -99,11 +112,38 @@ def _promtool_cases() -> tuple[set[str], set[str], set[str]]:
     return firing, quiet, exprs
 
 
-@pytest.mark.parametrize("alert", ALERTS, ids=lambda a: a["alert"])
+def _firing_cases() -> list[tuple[str, str, dict]]:
+    """(alert name, eval_time, expected alert) of every firing promtool case."""
+    found = []
+    for path in TEST_FILES:
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]:
+            for check in case.get("alert_rule_test") or []:
+                found += [(check["alertname"], str(check["eval_time"]), alert) for alert in check.get("exp_alerts")
+                          or []]
+    return found
+
+
+@pytest.mark.parametrize("alert", PAGED, ids=lambda a: a["alert"])
 def test_every_alert_has_firing_and_quiet_case(alert: dict):
     firing, quiet, _ = _promtool_cases()
     assert alert["alert"] in firing, f"no promtool case where {alert['alert']} fires"
     assert alert["alert"] in quiet, f"no promtool case where {alert['alert']} does not fire (exp_alerts: [])"
+
+
+def test_watchdog_fires_from_the_first_evaluation_and_keeps_firing():
+    # Its promtool cases: firing at 0m (no `for:`) and much later; a quiet case cannot exist.
+    _, quiet, _ = _promtool_cases()
+    times = {eval_time for name, eval_time, _ in _firing_cases() if name == WATCHDOG}
+    assert {"0m", "1d"} <= times, times
+    assert WATCHDOG not in quiet
+
+
+def test_every_firing_case_names_an_instance():
+    # The critical-inhibits-warning rule is `equal: [environment, instance]`, and Alertmanager
+    # takes two missing labels as equal: an alert without `instance` would inhibit far too much.
+    without = sorted({name for name, _, alert in _firing_cases()
+                      if name != WATCHDOG and not alert.get("exp_labels", {}).get("instance")})
+    assert not without, f"alerts firing without an instance label: {without}"
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: r["record"])
