@@ -21,6 +21,7 @@ EVERY_JOB = {
     "nginx": ["nginx-exporter:9113"],
     "django": ["web-1:8000", "web-2:8000"],
     "celery": ["flower:5555"],
+    "cadvisor": ["cadvisor:8080"],
 }
 # Keys Prometheus 2.42 knows in each section it renders (a subset is all the renderer may use).
 GLOBAL_KEYS_2_42 = {"scrape_interval", "scrape_timeout", "evaluation_interval", "external_labels",
@@ -53,7 +54,8 @@ def jobs(config: dict) -> list[str]:
 
 def test_job_names_are_the_fixed_contract():
     # Rules and dashboards select on these names: the exporter table may add jobs, never rename these.
-    assert set(JOB_NAMES) >= {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery"}
+    assert set(JOB_NAMES) >= {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery",
+                             "cadvisor"}
     assert len(set(JOB_NAMES)) == len(JOB_NAMES)
 
 
@@ -69,7 +71,7 @@ def test_no_targets_renders_no_jobs():
 
 def test_jobs_in_fixed_order_whatever_the_order_given():
     reversed_targets = dict(reversed(list(EVERY_JOB.items())))
-    assert list(reversed_targets)[0] == "celery"
+    assert list(reversed_targets)[0] == "cadvisor"
     assert jobs(parsed(targets=reversed_targets)) == list(JOB_NAMES)
 
 
