@@ -24,6 +24,9 @@ REDIS = selector("redis")
 DJANGO = 'job="django"'
 CELERY = selector("celery")
 NGINX = selector("nginx")
+CADVISOR = selector("cadvisor")
+# Docker containers only: cAdvisor's root cgroup (id="/") has no container name.
+CONTAINERS = f'{CADVISOR},name!=""'
 # The root filesystem only: node_exporter must be given the host's root (--path.rootfs) to report it.
 ROOT_FS = f'{NODE},mountpoint="/",fstype!="rootfs"'
 # Physical-ish interfaces: loopback and the per-container veth/bridges are left out (their
@@ -48,6 +51,8 @@ class Threshold:
     ratio: bool = False
     # A floor: healthy above, red below (cache hit ratio).
     floor: bool = False
+    # A count of events (restarts): the rule compares the count, the annotations say "N <events>".
+    events: str | None = None
 
     @property
     def alert_value(self) -> float:
@@ -64,10 +69,14 @@ PG_CACHE_HIT_PERCENT = Threshold(red=90, alert="PostgresLowCacheHitRatio", ratio
 # the alert's share of max_connections.
 PG_CONNECTIONS = Threshold(red=80, yellow=50, alert="PostgresTooManyConnections", ratio=True)
 REDIS_MEMORY_PERCENT = Threshold(red=90, alert="RedisMemoryNearMax", ratio=True)
+# A container's working set against its own memory limit (containers without a limit have no ratio).
+CONTAINER_MEMORY_PERCENT = Threshold(red=90, yellow=80, alert="ContainerMemoryNearLimit", ratio=True)
+# Starts of one container seen in 15 minutes (changes of container_start_time_seconds).
+CONTAINER_RESTARTS = Threshold(red=3, alert="ContainerRestartLoop", events="restarts")
 
 THRESHOLDS: tuple[Threshold, ...] = (
     CPU_PERCENT, MEMORY_PERCENT, DISK_PERCENT, HTTP_5XX_PERCENT, LATENCY_P95_SECONDS,
-    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT,
+    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT, CONTAINER_MEMORY_PERCENT, CONTAINER_RESTARTS,
 )
 
 Steps = tuple[tuple[float | None, str], ...]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from . import application_performance, database_performance, infrastructure_health, system_overview
+from . import application_performance, containers, database_performance, infrastructure_health, system_overview
 
-_MODULES = (system_overview, application_performance, database_performance, infrastructure_health)
+_MODULES = (system_overview, application_performance, database_performance, infrastructure_health, containers)
 
 DASHBOARD_UIDS: tuple[str, ...] = tuple(module.UID for module in _MODULES)
 

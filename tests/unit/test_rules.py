@@ -72,7 +72,8 @@ def test_issue_alerts_exist():
         "DjangoHighErrorRate", "DjangoHighLatencyP95", "PostgresLowCacheHitRatio", "PostgresTooManyConnections",
         "RedisMemoryNearMax", "DjangoDown", "PostgresDown", "RedisDown", "NginxDown", "CeleryNoWorkersOnline",
         "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
-        "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind",
+        "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind", "ContainerMemoryNearLimit",
+        "ContainerRestartLoop",
     }
     assert {a["alert"] for a in ALERTS} == expected
 
