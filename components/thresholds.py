@@ -25,6 +25,9 @@ DJANGO = 'job="django"'
 CELERY = selector("celery")
 NGINX = selector("nginx")
 BLACKBOX = selector("blackbox")
+CADVISOR = selector("cadvisor")
+# Docker containers only: cAdvisor's root cgroup (id="/") has no container name.
+CONTAINERS = f'{CADVISOR},name!=""'
 # The root filesystem only: node_exporter must be given the host's root (--path.rootfs) to report it.
 ROOT_FS = f'{NODE},mountpoint="/",fstype!="rootfs"'
 # Physical-ish interfaces: loopback and the per-container veth/bridges are left out (their
@@ -53,6 +56,8 @@ class Threshold:
     yellow_alert: str | None = None
     # The unit annotations state it in when not a ratio: "s" (seconds) or "d" (days).
     unit: str = "s"
+    # A count of events (restarts): the rule compares the count, the annotations say "N <events>".
+    events: str | None = None
 
     @property
     def alert_value(self) -> float:
@@ -81,9 +86,15 @@ PROBE_SECONDS = Threshold(red=2, yellow=1, alert="ProbeSlow")
 CERTIFICATE_DAYS = Threshold(red=3, yellow=14, alert="ProbeCertificateExpiresIn3Days", floor=True,
                              yellow_alert="ProbeCertificateExpiresIn14Days", unit="d")
 
+# A container's working set against its own memory limit (containers without a limit have no ratio).
+CONTAINER_MEMORY_PERCENT = Threshold(red=90, yellow=80, alert="ContainerMemoryNearLimit", ratio=True)
+# Starts of one container seen in 15 minutes (changes of container_start_time_seconds).
+CONTAINER_RESTARTS = Threshold(red=3, alert="ContainerRestartLoop", events="restarts")
+
 THRESHOLDS: tuple[Threshold, ...] = (
     CPU_PERCENT, MEMORY_PERCENT, DISK_PERCENT, HTTP_5XX_PERCENT, LATENCY_P95_SECONDS,
-    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT, PROBE_SECONDS, CERTIFICATE_DAYS,
+    PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT, CONTAINER_MEMORY_PERCENT, CONTAINER_RESTARTS,
+    PROBE_SECONDS, CERTIFICATE_DAYS,
 )
 
 Steps = tuple[tuple[float | None, str], ...]

@@ -8,9 +8,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from . import application_performance, database_performance, infrastructure_health, probes, system_overview
+from . import (
+    application_performance,
+    containers,
+    database_performance,
+    infrastructure_health,
+    probes,
+    system_overview,
+)
 
-_MODULES = (system_overview, application_performance, database_performance, infrastructure_health, probes)
+_MODULES = (system_overview, application_performance, database_performance, infrastructure_health, containers, probes)
 
 DASHBOARD_UIDS: tuple[str, ...] = tuple(module.UID for module in _MODULES)
 

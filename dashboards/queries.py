@@ -17,6 +17,7 @@ BY_INSTANCE = v.INSTANCE
 
 NODE, ROOT_FS, NET_DEV = v.NODE, v.ROOT_FS, v.NET_DEV
 PG, PG_DB, REDIS, DJANGO = v.PG, v.PG_DB, v.REDIS, v.DJANGO
+CONTAINERS = v.CONTAINERS
 
 
 def per_instance(aggregation: str, expr: str, by: str = "") -> str:

@@ -48,8 +48,14 @@ HOST = _instances("host", "Host", th.NODE)
 DJANGO_INSTANCE = _instances("django_instance", "Django instance", th.DJANGO)
 PG_INSTANCE = _instances("pg_instance", "PostgreSQL instance", th.PG)
 REDIS_INSTANCE = _instances("redis_instance", "Redis instance", th.REDIS)
+# The Docker hosts: each cAdvisor target watches the containers of one host.
+DOCKER_HOST = _instances("docker_host", "Docker host", th.CADVISOR)
 DATABASE = Variable(
     "datname", "Database", f"pg_database_size_bytes{{{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}}}", "datname"
+)
+CONTAINER = Variable(
+    "container", "Container",
+    f"container_start_time_seconds{{{th.CONTAINERS},{_IN_ENVIRONMENT},{DOCKER_HOST.matches()}}}", "name"
 )
 
 # What each job's panels are narrowed by: the environment and, where the dashboard has one,
@@ -61,6 +67,7 @@ DJANGO = f"{th.DJANGO},{_IN_ENVIRONMENT},{DJANGO_INSTANCE.matches()}"
 PG = f"{th.PG},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}"
 PG_DB = f"{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()},{DATABASE.matches()}"
 REDIS = f"{th.REDIS},{_IN_ENVIRONMENT},{REDIS_INSTANCE.matches()}"
+CONTAINERS = f"{th.CONTAINERS},{_IN_ENVIRONMENT},{DOCKER_HOST.matches()},{CONTAINER.matches()}"
 
 
 def in_environment(job_selector: str) -> str:

@@ -438,6 +438,47 @@ CONTAINER_HEALTHCHECK = _policy(
     }))
 
 
+# --- least-privilege --------------------------------------------------------------------
+
+def _check_least_privilege(args: ResourceValidationArgs, props: dict, report: Report) -> None:
+    """Mandatory. The stack's containers read the host (node_exporter its root, cAdvisor its
+    cgroups, /proc and Docker's state) and never need to change it. A privileged container, an
+    added capability or a host device is root on the host; a writable bind of a host path lets
+    a compromised exporter rewrite what it reads. Every host path is bound read-only (the
+    exporter table has no other kind) and nothing runs privileged. (A read-only bind of
+    Docker's socket still lets its holder call the whole Docker API: see the README.)"""
+    if _reveal(props.get("privileged")) is True:
+        report(f"{args.name}: runs privileged (every capability, every host device, no seccomp or AppArmor "
+               f"profile); give it the read-only mounts it needs instead")
+    capabilities = _reveal(props.get("capabilities"))
+    adds = _reveal(capabilities.get("adds")) if isinstance(capabilities, dict) else None
+    if isinstance(adds, list) and adds:
+        report(f"{args.name}: adds capabilities {[_reveal(a) for a in adds]}")
+    devices = _reveal(props.get("devices"))
+    if isinstance(devices, list) and devices:
+        paths = [_reveal(d).get("hostPath") if isinstance(_reveal(d), dict) else d for d in devices]
+        report(f"{args.name}: is given host devices {paths}")
+    mounts = _reveal(props.get("mounts"))
+    for mount in mounts if isinstance(mounts, list) else []:
+        mount = _reveal(mount)
+        writable = isinstance(mount, dict) and _reveal(mount.get("readOnly")) is not True
+        if writable and _reveal(mount.get("type")) == "bind":
+            report(f"{args.name}: binds host path {_reveal(mount.get('source'))} at {_reveal(mount.get('target'))} "
+                   f"writable; bind it read-only")
+    volumes = _reveal(props.get("volumes"))
+    for volume in volumes if isinstance(volumes, list) else []:
+        volume = _reveal(volume)
+        if isinstance(volume, dict) and _reveal(volume.get("hostPath")) and _reveal(volume.get("readOnly")) is not True:
+            report(f"{args.name}: binds host path {_reveal(volume.get('hostPath'))} at "
+                   f"{_reveal(volume.get('containerPath'))} writable; bind it read-only")
+
+
+LEAST_PRIVILEGE = _policy(
+    "least-privilege",
+    "No container runs privileged, adds capabilities or host devices, or binds a host path writable.",
+    EnforcementLevel.MANDATORY, [CONTAINER], _check_least_privilege)
+
+
 POLICIES: list[ResourceValidationPolicy] = [
     PINNED_IMAGES,
     NO_WILDCARD_BIND,
@@ -445,4 +486,5 @@ POLICIES: list[ResourceValidationPolicy] = [
     NO_PLAINTEXT_CREDENTIALS,
     PROTECTED_DATA_VOLUMES,
     CONTAINER_HEALTHCHECK,
+    LEAST_PRIVILEGE,
 ]

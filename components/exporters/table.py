@@ -75,6 +75,15 @@ class Prober:
 
 
 @dataclass(frozen=True)
+class HostMount:
+    """A host path bound into the container, always read-only: an exporter reads the host, it
+    never changes it (the policy pack refuses a writable host bind)."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
 class ExporterRow:
     # The key under monitoring:exporters and the fixed scrape job name, which rules and dashboards select on.
     name: str
@@ -92,6 +101,8 @@ class ExporterRow:
     healthcheck: tuple[str, ...] | None = None
     # Mount the host's root read-only at /host and share the host's process namespace.
     host_root: bool = False
+    # Further host paths it reads, each bound read-only.
+    mounts: tuple[HostMount, ...] = ()
     # Run in the host's network namespace (host network metrics), listening only on the stack
     # network's gateway; `{address}` in the command and healthcheck is where it listens.
     host_network: bool = False
@@ -115,6 +126,11 @@ class ExporterRow:
     @property
     def selector(self) -> str:
         return f'job="{self.job}"'
+
+    @property
+    def host_mounts(self) -> tuple[HostMount, ...]:
+        """Every host path it reads, each bound read-only: the host's root at /host, then its own."""
+        return ((HostMount("/", "/host"),) if self.host_root else ()) + self.mounts
 
     @property
     def service(self) -> str:
@@ -203,6 +219,29 @@ EXPORTERS: tuple[ExporterRow, ...] = (
         files={blackbox.CONFIG_PATH: blackbox.config_file, blackbox.CA_PATH: blackbox.ca_file},
         healthcheck=_wget(9115, "/-/healthy"),
         prober=Prober(path=blackbox.PROBE_PATH, module=blackbox.HTTP_MODULE),
+    ),
+    ExporterRow(
+        # Per-container CPU, memory, restarts and network. v0.57.0 or later: older releases report
+        # a Docker container's creation time as container_start_time_seconds, so restarts never show.
+        name="cadvisor", title="cAdvisor", image="ghcr.io/google/cadvisor:v0.60.5", port=8080, memory_mb=256,
+        command=(
+            # Docker containers and the root cgroup only, not every systemd slice of the host.
+            "--docker_only=true",
+            # Only what the Containers dashboard and alerts read (an allow-list: new kinds stay off).
+            "--enable_metrics=cpu,memory,network",
+            # Labels: id, name, image and the compose service only; never every Docker label
+            # (`restartcount` among them would start a new series at each restart).
+            "--store_container_labels=false",
+            "--whitelisted_container_labels=com.docker.compose.service",
+            # A sample every 10 s, never stretched to 60 s for idle containers: rates keep 4 samples a minute.
+            "--housekeeping_interval=10s", "--allow_dynamic_housekeeping=false",
+        ),
+        # Alpine-based: busybox wget, and cAdvisor's own /healthz.
+        healthcheck=_wget(8080, "/healthz"),
+        # Read-only: the host's root (its /proc for each container's network counters, Docker's
+        # storage under /rootfs/var/lib/docker), Docker's and containerd's sockets, and sysfs (cgroups).
+        mounts=(HostMount("/", "/rootfs"), HostMount("/var/run", "/var/run"), HostMount("/sys", "/sys"),
+                HostMount("/var/lib/docker/", "/var/lib/docker")),
     ),
 )
 

@@ -43,7 +43,8 @@ def test_content_is_created_through_that_provider(program):
     provider = program.one(PROVIDER, "grafana-content-provider")
     provider_ref = f"{provider.urn}::{provider.name}-id"
     content = program.of_type(DATA_SOURCE) + program.of_type(FOLDER) + program.of_type(DASHBOARD)
-    assert len(content) == 6
+    # One data source, the folder, five dashboards.
+    assert len(content) == 7
     for resource in content:
         assert resource.options["provider"] == provider_ref, resource.name
 
@@ -67,10 +68,12 @@ def test_time_interval_follows_the_scrape_interval_and_version_the_image():
     assert json_data["prometheusVersion"] == "3.5.0"
 
 
-def test_four_dashboards_in_the_folder_with_the_exported_json(program):
+def test_five_dashboards_in_the_folder_with_the_exported_json(program):
     folder = program.one(FOLDER, "grafana-content-folder")
     assert folder.inputs == {"title": "Monitoring", "uid": "monitoring"}
     models = build_dashboards()
+    assert {d.name for d in program.of_type(DASHBOARD)} == {f"grafana-content-{uid}" for uid in (
+        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers")}
     data_source = program.one(DATA_SOURCE, "grafana-content-prometheus")
     for uid in DASHBOARD_UIDS:
         dashboard = program.one(DASHBOARD, f"grafana-content-{uid}")
@@ -89,6 +92,7 @@ def test_dashboards_sent_to_grafana_carry_the_fleet_variables(program):
         "application-performance": ["datasource", "environment", "django_instance"],
         "database-performance": ["datasource", "environment", "pg_instance", "datname"],
         "infrastructure-health": ["datasource", "environment", "host", "redis_instance"],
+        "containers": ["datasource", "environment", "docker_host", "container"],
     }
     for uid, names in expected.items():
         sent = json.loads(program.one(DASHBOARD, f"grafana-content-{uid}").inputs["configJson"])

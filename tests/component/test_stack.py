@@ -35,6 +35,7 @@ EXPECTED_CONTAINERS = {
     "nginx-exporter": ("monitoring-dev-nginx-exporter", "nginx"),
     "celery-exporter": ("monitoring-dev-celery-exporter", "celery"),
     "blackbox-exporter": ("monitoring-dev-blackbox-exporter", "blackbox"),
+    "cadvisor-exporter": ("monitoring-dev-cadvisor-exporter", "cadvisor"),
 }
 
 
@@ -135,6 +136,7 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
             "redis": ["monitoring-dev-redis-exporter:9121"],
             "nginx": ["monitoring-dev-nginx-exporter:9113"],
             "celery": ["monitoring-dev-celery-exporter:5555"],
+            "cadvisor": ["monitoring-dev-cadvisor-exporter:8080"],
             "django": ["django:8000"],
         },
         # Grafana's /metrics needs basic auth; the password is in a secret file, not in prometheus.yml.
@@ -292,9 +294,29 @@ def test_exporter_commands_healthchecks_and_host_access(prod):
     assert found["nginx-exporter"].inputs["command"] == ["--nginx.scrape-uri=http://nginx:8080/stub_status"]
     assert found["celery-exporter"].inputs["command"] == ["celery", "flower", "--port=5555"]
     assert found["celery-exporter"].inputs["healthcheck"]["tests"][1] == "python"
-    for name in ("node-exporter", "postgres-exporter", "redis-exporter", "nginx-exporter", "celery-exporter"):
+    for name in ("node-exporter", "postgres-exporter", "redis-exporter", "nginx-exporter", "celery-exporter",
+                 "cadvisor-exporter"):
         assert "ports" not in found[name].inputs or found[name].inputs["ports"] == []
         assert found[name].inputs.get("wait") is False
+
+
+def test_cadvisor_reads_the_host_read_only_without_privileges(prod):
+    cadvisor = containers(prod)["cadvisor-exporter"].inputs
+    # The host paths cAdvisor reads, every one a read-only bind; nothing else of the host.
+    assert cadvisor["mounts"] == [
+        {"target": target, "source": source, "type": "bind", "readOnly": True}
+        for source, target in (("/", "/rootfs"), ("/var/run", "/var/run"), ("/sys", "/sys"),
+                               ("/var/lib/docker/", "/var/lib/docker"))]
+    # Least privilege: not privileged, no added capability or device, not the host's PID or network namespace.
+    for key in ("privileged", "capabilities", "devices", "pidMode", "networkMode"):
+        assert key not in cadvisor, key
+    assert cadvisor["networksAdvanced"] == [{"name": "monitoring-dev-net"}]
+    assert cadvisor["command"] == [
+        "--docker_only=true", "--enable_metrics=cpu,memory,network", "--store_container_labels=false",
+        "--whitelisted_container_labels=com.docker.compose.service", "--housekeeping_interval=10s",
+        "--allow_dynamic_housekeeping=false"]
+    assert cadvisor["healthcheck"]["tests"] == ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]
+    assert cadvisor["memory"] == 256
 
 
 def test_disabled_exporters_are_not_created_nor_scraped():
@@ -304,7 +326,7 @@ def test_disabled_exporters_are_not_created_nor_scraped():
     prometheus = containers(program)["prometheus"]
     rendered = yaml.safe_load(prometheus.inputs["uploads"][0]["content"])
     assert [j["job_name"] for j in rendered["scrape_configs"]] == [
-        "prometheus", "grafana", "django", "node", "redis", "celery"]
+        "prometheus", "grafana", "django", "node", "redis", "celery", "cadvisor"]
 
 
 def test_exporter_settings_come_from_config():

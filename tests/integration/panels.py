@@ -135,12 +135,28 @@ class PanelQuery:
         return f"{self.dashboard}/{self.panel}/{self.ref_id}"
 
 
+# Dashboards whose exporter cannot run on this machine, so the live suite (test_panels.py,
+# test_fleet_dashboards.py, the benchmarks) leaves them out: uid -> why, and where they are verified.
+NOT_LIVE = {
+    "containers": "cAdvisor cannot run here (no image registry, no Debian package, no usable Docker): "
+                  "its panels and alerts are verified on backfilled cAdvisor-shaped series in "
+                  "test_containers_backfill.py",
+}
+
+
+def live_dashboards() -> dict[str, dict]:
+    """uid -> model of every dashboard the live services feed (all but NOT_LIVE)."""
+    import dashboards
+
+    return {uid: model for uid, model in dashboards.build_dashboards().items() if uid not in NOT_LIVE}
+
+
 def dashboard_queries() -> list[PanelQuery]:
-    """Every (dashboard, panel, refId, expr) of the product's dashboards."""
+    """Every (dashboard, panel, refId, expr) of the dashboards the live services feed."""
     import dashboards
 
     out = []
-    for uid, model in dashboards.build_dashboards().items():
+    for uid, model in live_dashboards().items():
         variables = tuple(sorted(template_values(model).items()))
         for title, ref_id, expr in dashboards.iter_panel_queries(model):
             out.append(PanelQuery(uid, title, ref_id, expr, variables))

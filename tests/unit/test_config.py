@@ -145,6 +145,7 @@ FULL = {
         "redis": {"address": "cache.internal:6380", "enabled": "true"},
         "nginx": {"scrapeUri": "https://web:8443/nginx_status", "enabled": False},
         "celery": {"brokerUrl": "amqp://guest:guest@rabbit:5672//", "image": "mher/flower:2.0.1"},
+        "cadvisor": {"image": "ghcr.io/google/cadvisor:v0.60.4", "memoryMb": 192},
     },
     "postgresDsn": DSN,
     "redisPassword": "redis-pw",
@@ -179,7 +180,8 @@ def test_full_config_every_value_read(form):
     assert ex["nginx"].enabled is False
     assert ex["nginx"].settings["scrapeUri"] == "https://web:8443/nginx_status"
     assert ex["celery"].settings["brokerUrl"] == "amqp://guest:guest@rabbit:5672//"
-    assert [e.name for e in cfg.enabled_exporters()] == ["node", "postgres", "redis", "celery", "blackbox"]
+    assert (ex["cadvisor"].image, ex["cadvisor"].memory_mb) == ("ghcr.io/google/cadvisor:v0.60.4", 192)
+    assert [e.name for e in cfg.enabled_exporters()] == ["node", "postgres", "redis", "celery", "blackbox", "cadvisor"]
     assert revealed(cfg.postgres_dsn) == DSN
     assert revealed(cfg.redis_password) == "redis-pw"
     assert [t.address for t in cfg.django_targets] == ["web-1:8000", "web-2:8001", "[fd00::5]:8000"]

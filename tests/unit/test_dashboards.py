@@ -23,8 +23,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO_ROOT / "tests" / "fixtures" / "grafana-schemas"
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
-JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox"}
-VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname", "probe"}
+JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox", "cadvisor"}
+VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname", "probe",
+                  "docker_host", "container"}
 
 G, R, Y = "green", "red", "yellow"
 BASE = ((None, G),)  # panels for which SPEC lists no thresholds: a single green base step
@@ -69,7 +70,14 @@ EXPECTED = {
         ("Redis Activity", "timeseries", "short", BASE),
         ("Service Health Status", "bargauge", "none", ((None, R), (1, G))),  # SPEC: green up, red down
     ],
-    # Beyond SPEC's 28: probes of the site (blackbox_exporter).
+    "containers": [
+        ("CPU Usage by Container", "timeseries", "percent", BASE),
+        ("Memory Working Set by Container", "timeseries", "bytes", BASE),
+        ("Memory Usage of Limit", "timeseries", "percent", ((None, G), (80, Y), (90, R))),
+        ("Restarts (last 15 min)", "timeseries", "short", ((None, G), (3, R))),
+        ("Network Traffic by Container", "timeseries", "Bps", BASE),
+    ],
+    # Beyond SPEC's 28: containers (cAdvisor) and probes of the site (blackbox_exporter).
     "probes": [
         ("Probe Status", "bargauge", "none", ((None, R), (1, G))),
         ("Certificate Expiry", "bargauge", "d", ((None, R), (3, Y), (14, G))),
@@ -81,6 +89,7 @@ EXPECTED_COUNTS = {
     "application-performance": 7,
     "database-performance": 8,
     "infrastructure-health": 7,
+    "containers": 5,
     "probes": 3,
 }
 SPEC_DASHBOARDS = ("system-overview", "application-performance", "database-performance", "infrastructure-health")
@@ -122,6 +131,7 @@ def test_uids_and_order(models):
         "application-performance",
         "database-performance",
         "infrastructure-health",
+        "containers",
         "probes",
     )
     assert list(models) == list(DASHBOARD_UIDS)
@@ -523,7 +533,7 @@ def _check_rules(promtool, tmp_path, exprs):
 def test_promql_parses(tmp_path, models):
     promtool = _promtool()
     exprs = [expr for model in models.values() for _, _, expr in iter_panel_queries(model)]
-    assert len(exprs) >= 28
+    assert len(exprs) >= 33
     result = _check_rules(promtool, tmp_path, exprs)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(exprs)} rules found" in result.stdout
@@ -542,11 +552,12 @@ EXPECTED_VARIABLES = {
     "application-performance": ["environment", "django_instance"],
     "database-performance": ["environment", "pg_instance", "datname"],
     "infrastructure-health": ["environment", "host", "redis_instance"],
+    "containers": ["environment", "docker_host", "container"],
     "probes": ["environment", "probe"],
 }
 # The job whose instances each instance variable lists.
 VARIABLE_JOB = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                "probe": "blackbox"}
+                "docker_host": "cadvisor", "probe": "blackbox"}
 
 
 def query_variables(model):
@@ -587,6 +598,11 @@ def test_variable_queries_use_label_values_on_fixed_jobs(models):
                 assert (metric, label) == ("pg_database_size_bytes", "datname")
                 assert 'job="postgres"' in matchers and 'instance=~"$pg_instance"' in matchers
                 assert 'datname!~"template.*"' in matchers
+            elif var["name"] == "container":
+                # Container names of the Docker hosts picked; the root cgroup (no name) is no container.
+                assert (metric, label) == ("container_start_time_seconds", "name")
+                assert 'job="cadvisor"' in matchers and 'name!=""' in matchers
+                assert 'instance=~"$docker_host"' in matchers
             else:
                 # `up`: an instance that is down can still be picked (and shows DOWN).
                 assert (metric, label) == ("up", "instance"), var["query"]
@@ -625,6 +641,9 @@ def test_every_selector_is_narrowed_by_the_dashboards_variables(models):
                     assert f'instance=~"${name}"' in matchers, (uid, title, metric)
                 if "datname" in names and (metric.startswith("pg_stat_database_") or metric == "pg_database_size_bytes"):
                     assert 'datname=~"$datname"' in matchers, (uid, title, metric)
+                if job == "cadvisor":
+                    # Containers only (not the root cgroup), narrowed by the Container variable.
+                    assert 'name!=""' in matchers and 'name=~"$container"' in matchers, (uid, title, metric)
     assert checked > 60
 
 
@@ -649,3 +668,33 @@ def test_keeps_instances_catches_a_fleet_average():
     assert not _keeps_instances('job:django_http_requests_latency_seconds:p95_5m{job="django"}')
     assert _keeps_instances('sum by (environment, instance) (x{job="redis"})')
 
+
+
+# --- containers (cAdvisor) ----------------------------------------------------------------------
+
+
+def test_container_panels_read_cadvisor_metrics_per_container(models):
+    uid = "containers"
+    for panel in models[uid]["panels"]:
+        for target in panel["targets"]:
+            # One series per container of a host: the legend names both, aggregations keep the name.
+            assert target["legendFormat"].startswith("{{name}} on {{instance}}"), target["legendFormat"]
+            for labels in re.findall(r"\bby\s*\(([^)]*)\)", target["expr"]):
+                assert "name" in [label.strip() for label in labels.split(",")], target["expr"]
+    cpu = exprs_of(panel_by_title(models, uid, "CPU Usage by Container"))
+    assert cpu == ["100 * sum by (environment, instance, name) (rate(container_cpu_usage_seconds_total{"
+                   + CONTAINER_SELECTOR + "}[$__rate_interval]))"]
+    working_set, limit = exprs_of(panel_by_title(models, uid, "Memory Working Set by Container"))
+    assert "container_memory_working_set_bytes{" in working_set
+    # A limit of 0 is cAdvisor's "no limit": never drawn as a line at 0.
+    assert limit.endswith(f"container_spec_memory_limit_bytes{{{CONTAINER_SELECTOR}}} > 0)")
+    assert exprs_of(panel_by_title(models, uid, "Memory Usage of Limit")) == [
+        f"100 * instance_name:container_memory_limit_utilisation:ratio{{{CONTAINER_SELECTOR}}}"]
+    assert exprs_of(panel_by_title(models, uid, "Restarts (last 15 min)")) == [
+        f"instance_name:container_start_time_seconds:changes15m{{{CONTAINER_SELECTOR}}}"]
+    received, sent = exprs_of(panel_by_title(models, uid, "Network Traffic by Container"))
+    assert "rate(container_network_receive_bytes_total{" in received
+    assert "rate(container_network_transmit_bytes_total{" in sent
+
+
+CONTAINER_SELECTOR = 'job="cadvisor",name!="",environment=~"$environment",instance=~"$docker_host",name=~"$container"'

@@ -94,6 +94,7 @@ def test_policy_names_and_levels():
         "no-plaintext-credentials": EnforcementLevel.MANDATORY,
         "protected-data-volumes": EnforcementLevel.MANDATORY,
         "container-healthcheck": EnforcementLevel.ADVISORY,
+        "least-privilege": EnforcementLevel.MANDATORY,
     }
     for policy in POLICIES:
         assert policy.description
@@ -362,6 +363,54 @@ def test_analyze_reports_levels_and_handles_preview_unknowns():
                      "container-healthcheck": analyzer_pb2.ADVISORY}
     # Preview: the image is RemoteImage.image_id, still unknown. No policy trips on it.
     assert analyze(CONTAINER, "good", container(image=UNKNOWN_STRING_VALUE)) == []
+
+
+# --- least-privilege --------------------------------------------------------------------
+
+READ_ONLY_BINDS = [{"target": "/rootfs", "source": "/", "type": "bind", "readOnly": True},
+                   {"target": "/sys", "source": "/sys", "type": "bind", "readOnly": True}]
+
+
+@pytest.mark.parametrize("inputs", [
+    {},
+    {"mounts": READ_ONLY_BINDS, "privileged": False},
+    {"volumes": [{"volumeName": "monitoring-dev-prometheus-data", "containerPath": "/prometheus"},
+                 {"hostPath": "/etc/ssl", "containerPath": "/etc/ssl", "readOnly": True}]},
+    {"capabilities": {"drops": ["ALL"]}, "devices": []},
+    # Preview: values not known yet are not judged.
+    {"privileged": UNKNOWN_STRING_VALUE, "mounts": UNKNOWN_STRING_VALUE},
+])
+def test_least_privilege_accepts_read_only_host_access(inputs):
+    assert violations("least-privilege", analyze_args(CONTAINER, container(**inputs))) == []
+
+
+@pytest.mark.parametrize(("inputs", "problem"), [
+    ({"privileged": True}, "runs privileged"),
+    ({"capabilities": {"adds": ["SYS_ADMIN"]}}, "adds capabilities ['SYS_ADMIN']"),
+    ({"devices": [{"hostPath": "/dev/kmsg"}]}, "is given host devices ['/dev/kmsg']"),
+    ({"mounts": [READ_ONLY_BINDS[0], {"target": "/var/run", "source": "/var/run", "type": "bind"}]},
+     "binds host path /var/run at /var/run writable"),
+    ({"mounts": [{"target": "/sys", "source": "/sys", "type": "bind", "readOnly": False}]},
+     "binds host path /sys at /sys writable"),
+    ({"volumes": [{"hostPath": "/var/lib/docker", "containerPath": "/var/lib/docker"}]},
+     "binds host path /var/lib/docker at /var/lib/docker writable"),
+])
+def test_least_privilege_rejects_privileges_and_writable_host_binds(inputs, problem):
+    found = violations("least-privilege", analyze_args(CONTAINER, container(**inputs), name="cadvisor"))
+    assert len(found) == 1 and found[0].startswith(f"cadvisor: {problem}"), found
+
+
+def test_least_privilege_holds_for_every_exporter_row_with_host_access():
+    """The exporter table's host paths reach the container as read-only binds, and the policy
+    passes the containers the program builds from them (node_exporter, cAdvisor)."""
+    from components.exporters.table import EXPORTERS
+
+    rows = [row for row in EXPORTERS if row.host_mounts]
+    assert {row.name for row in rows} >= {"node", "cadvisor"}
+    for row in rows:
+        mounts = [{"target": m.target, "source": m.source, "type": "bind", "readOnly": True} for m in row.host_mounts]
+        args = analyze_args(CONTAINER, container(name=row.service, image=row.image, mounts=mounts))
+        assert violations("least-privilege", args) == [], row.name
 
 
 # --- the product's dev stack under mocks -----------------------------------------------

@@ -87,6 +87,7 @@ def test_issue_alerts_exist():
         "CeleryFlowerDown", "TargetDown", "PrometheusConfigReloadFailed", "PrometheusRuleEvaluationFailures",
         "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind", "Watchdog",
         "ProbeFailed", "ProbeSlow", "ProbeCertificateExpiresIn14Days", "ProbeCertificateExpiresIn3Days",
+        "ContainerMemoryNearLimit", "ContainerRestartLoop",
     }
     assert {a["alert"] for a in ALERTS} == expected
 

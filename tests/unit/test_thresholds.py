@@ -213,12 +213,20 @@ def stated_figures(rule: dict) -> tuple[list[float], list[float], list[float]]:
     return percents, seconds, days
 
 
+def stated_counts(rule: dict, events: str) -> list[float]:
+    """Counts of `events` written in a rule's annotations: "more than 3 restarts" -> [3.0]."""
+    text = " ".join(str(v) for v in (rule.get("annotations") or {}).values())
+    return [float(n) for n in re.findall(rf"(?<![\w.])([0-9]+) {re.escape(events)}\b", text)]
+
+
 def test_figure_reader():
     assert stated_figures({"annotations": {"a": "above 80%, threshold 12.5 %", "b": "target 500ms"}}) == (
         [80.0, 12.5], [0.5], [])
     assert stated_figures({"annotations": {"a": "last 5 minutes, 24 hours, 5xx, p95, 2s"}}) == ([], [2.0], [])
     assert stated_figures({"annotations": {"a": "expires within 3 days", "b": "in 2.0 days (at 14 days)"}}) == (
         [], [], [3.0, 14.0])
+    assert stated_counts({"annotations": {"a": "started 6 times in 15 minutes (more than 3 restarts)"}},
+                         "restarts") == [3.0]
 
 
 STATED = [(t, t.alert, t.red) for t in ALERTED] + [(t, t.yellow_alert, t.yellow) for t in WARNED]
@@ -228,8 +236,9 @@ STATED = [(t, t.alert, t.red) for t in ALERTED] + [(t, t.yellow_alert, t.yellow)
 def test_annotations_state_threshold(threshold: Threshold, alert: str, value: float):
     (rule,) = [rule for rule in ALERTS if rule["alert"] == alert]
     percents, seconds, days = stated_figures(rule)
-    # Ratio thresholds are percentages in words; the others are in the panel's unit.
-    figures = percents if threshold.ratio else days if threshold.unit == "d" else seconds
+    # Ratio thresholds are percentages in words, counts "N <events>"; the others are in the panel's unit.
+    figures = (stated_counts(rule, threshold.events) if threshold.events
+               else percents if threshold.ratio else days if threshold.unit == "d" else seconds)
     assert figures, f"{alert}: the annotations do not state the threshold: {rule['annotations']}"
     wrong = [f for f in figures if not _close(f, value)]
     assert not wrong, (
@@ -241,7 +250,9 @@ def test_annotation_coverage():
     """Every thresholded alert states its number (checked above); and no other alert states
     a percentage or a latency in words that no Threshold backs."""
     thresholded = {t.alert for t in ALERTED} | {t.yellow_alert for t in WARNED}
-    covered = {rule["alert"] for rule in ALERTS if any(stated_figures(rule)) and rule["alert"] in thresholded}
+    counted = {t.alert: t.events for t in ALERTED if t.events}
+    covered = {rule["alert"] for rule in ALERTS if rule["alert"] in thresholded and (
+        stated_counts(rule, counted[rule["alert"]]) if rule["alert"] in counted else any(stated_figures(rule)))}
     assert len(covered) >= 8 and covered == thresholded
     unbacked = sorted(rule["alert"] for rule in ALERTS if rule["alert"] not in thresholded and any(stated_figures(rule)))
     assert not unbacked, f"alerts stating a threshold in words without a Threshold: {unbacked}"
@@ -261,6 +272,8 @@ PANELS: dict[tuple[str, str], tuple[Threshold, str]] = {
     ("application-performance", "Response Time p95"): (th.LATENCY_P95_SECONDS, "s"),
     ("database-performance", "Active Connections"): (th.PG_CONNECTIONS, "short"),
     ("database-performance", "Cache Hit Ratio"): (th.PG_CACHE_HIT_PERCENT, "percent"),
+    ("containers", "Memory Usage of Limit"): (th.CONTAINER_MEMORY_PERCENT, "percent"),
+    ("containers", "Restarts (last 15 min)"): (th.CONTAINER_RESTARTS, "short"),
     ("probes", "Probe Latency"): (th.PROBE_SECONDS, "s"),
     ("probes", "Certificate Expiry"): (th.CERTIFICATE_DAYS, "d"),
 }
