@@ -43,8 +43,8 @@ def test_content_is_created_through_that_provider(program):
     provider = program.one(PROVIDER, "grafana-content-provider")
     provider_ref = f"{provider.urn}::{provider.name}-id"
     content = program.of_type(DATA_SOURCE) + program.of_type(FOLDER) + program.of_type(DASHBOARD)
-    # One data source, the folder, five dashboards.
-    assert len(content) == 7
+    # One data source, the folder, one dashboard per uid.
+    assert len(content) == 2 + len(DASHBOARD_UIDS) == 8
     for resource in content:
         assert resource.options["provider"] == provider_ref, resource.name
 
@@ -68,12 +68,13 @@ def test_time_interval_follows_the_scrape_interval_and_version_the_image():
     assert json_data["prometheusVersion"] == "3.5.0"
 
 
-def test_five_dashboards_in_the_folder_with_the_exported_json(program):
+def test_every_dashboard_in_the_folder_with_the_exported_json(program):
     folder = program.one(FOLDER, "grafana-content-folder")
     assert folder.inputs == {"title": "Monitoring", "uid": "monitoring"}
     models = build_dashboards()
     assert {d.name for d in program.of_type(DASHBOARD)} == {f"grafana-content-{uid}" for uid in (
-        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers")}
+        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers",
+        "probes")}
     data_source = program.one(DATA_SOURCE, "grafana-content-prometheus")
     for uid in DASHBOARD_UIDS:
         dashboard = program.one(DASHBOARD, f"grafana-content-{uid}")
@@ -93,6 +94,7 @@ def test_dashboards_sent_to_grafana_carry_the_fleet_variables(program):
         "database-performance": ["datasource", "environment", "pg_instance", "datname"],
         "infrastructure-health": ["datasource", "environment", "host", "redis_instance"],
         "containers": ["datasource", "environment", "docker_host", "container"],
+        "probes": ["datasource", "environment", "probe"],
     }
     for uid, names in expected.items():
         sent = json.loads(program.one(DASHBOARD, f"grafana-content-{uid}").inputs["configJson"])
