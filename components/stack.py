@@ -19,6 +19,7 @@ from components.grafana.content import GrafanaContent, GrafanaContentArgs
 from components.grafana.server import METRICS_USER as GRAFANA_METRICS_USER
 from components.grafana.server import GrafanaServer, GrafanaServerArgs
 from components.network import StackNetwork, StackNetworkArgs
+from components.prometheus.alert_links import RUNBOOK_PATH, AlertLinks
 from components.prometheus.config import remote_write_section, render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from components.prometheus.server import PORT as PROMETHEUS_PORT
@@ -119,8 +120,14 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
         # Every series and alert says which environment it comes from.
         external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write,
         probers=prober_addresses(known["probers"])))
+    # Every alert links to its runbook section and to its dashboard under Grafana's public URL.
+    rule_texts = load_rule_files(links=AlertLinks(runbook_url=p.runbook_url or RUNBOOK_PATH,
+                                                  grafana_url=cfg.grafana.public_url))
+    # They carry those URLs: a stored secret stays one (as dashboardUrls does).
+    secret_rules = cfg.is_secret("prometheus", "grafana", "bindAddress")
+    rule_files = {name: pulumi.Output.secret(text) if secret_rules else text for name, text in rule_texts.items()}
     prometheus = PrometheusServer("prometheus", PrometheusServerArgs(
-        config=p, prometheus_yml=prometheus_yml, rule_files=load_rule_files(), placement=placement,
+        config=p, prometheus_yml=prometheus_yml, rule_files=rule_files, placement=placement,
         secret_files={GRAFANA_METRICS_PASSWORD_FILE: grafana.metrics_password,
                       **{path: pulumi.Output.secret(value) for path, value in remote_write_files.items()}},
         secret=cfg.is_secret("prometheus", "targets")))

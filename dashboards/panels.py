@@ -24,8 +24,9 @@ from grafana_foundation_sdk.models import dashboard as dashboard_model
 from grafana_foundation_sdk.models import prometheus as prometheus_model
 
 from components.grafana.datasource import DATASOURCE_NAME, DATASOURCE_TYPE, DATASOURCE_UID
+from components.prometheus.alert_links import annotated_alerts
 
-from .variables import ALL_VALUE, Variable
+from .variables import ALL_VALUE, ENVIRONMENT, Variable
 
 # Every panel and every target points at the dashboard's `datasource` variable,
 # as a {type, uid} object (no `${DS_PROMETHEUS}` import placeholders).
@@ -36,6 +37,14 @@ REFRESH = "30s"
 TIME_FROM = "now-1h"
 TIME_TO = "now"
 TAGS = ("monitoring",)
+# The links bar: every dashboard with the common tag (Grafana leaves out the one open).
+LINKS_TITLE = "Dashboards"
+# Firing alerts, as Prometheus records them in its ALERTS series.
+ALERTS_ANNOTATION = "Firing alerts"
+ALERTS_TITLE_FORMAT = "{{alertname}} ({{severity}})"
+ALERTS_TEXT_FORMAT = "{{alertname}} firing on {{instance}}"
+ALERTS_TAG_KEYS = "alertname,severity,instance"
+ALERTS_COLOR = "red"
 GRID_WIDTH = 24
 
 GAUGE = "gauge"
@@ -277,9 +286,45 @@ def _query_variable(variable: Variable) -> dashboard_builder.QueryVariable:
     )
 
 
+def alerts_expr(alerts: tuple[str, ...], variables: tuple[Variable, ...]) -> str:
+    """ALERTS of `alerts` while firing, narrowed by the dashboard's environment variable if it has one."""
+    matchers = ['alertstate="firing"', f'alertname=~"{"|".join(alerts)}"']
+    if ENVIRONMENT in variables:
+        matchers.append(ENVIRONMENT.matches())
+    return f"ALERTS{{{', '.join(matchers)}}}"
+
+
+def _alerts_annotation(alerts: tuple[str, ...], variables: tuple[Variable, ...]) -> dashboard_builder.AnnotationQuery:
+    return (
+        dashboard_builder.AnnotationQuery()
+        .name(ALERTS_ANNOTATION)
+        .datasource(_datasource_ref())
+        .enable(True)
+        .hide(False)
+        .icon_color(ALERTS_COLOR)
+        .expr(alerts_expr(alerts, variables))
+    )
+
+
+def _dashboards_link() -> dashboard_builder.DashboardLink:
+    return (
+        dashboard_builder.DashboardLink(LINKS_TITLE)
+        .type(dashboard_model.DashboardLinkType.DASHBOARDS)
+        .tags(list(TAGS))
+        .as_dropdown(False)
+        .icon("external link")
+        .tooltip("")
+        .target_blank(False)
+        # The environment and instances picked, and the time range, carry over to the next dashboard.
+        .include_vars(True)
+        .keep_time(True)
+    )
+
+
 def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSpec, ...],
                     variables: tuple[Variable, ...] = ()) -> dict:
     """Build one dashboard and return its classic (v1) JSON model as plain dicts."""
+    alerts = annotated_alerts(uid)
     builder = (
         dashboard_builder.Dashboard(title)
         .uid(uid)
@@ -291,7 +336,10 @@ def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSp
         .timezone("browser")
         .tooltip(dashboard_model.DashboardCursorSync.CROSSHAIR)
         .with_variable(_datasource_variable())
+        .link(_dashboards_link())
     )
+    if alerts:
+        builder = builder.annotation(_alerts_annotation(alerts, variables))
     for variable in variables:
         builder = builder.with_variable(_query_variable(variable))
     for panel_id, (spec, (x, y)) in enumerate(zip(specs, layout(specs), strict=True), start=1):
@@ -299,4 +347,8 @@ def build_dashboard(uid: str, title: str, description: str, specs: tuple[PanelSp
     model = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     # Grafana assigns the numeric id; the API's `dashboard` field must not carry one.
     model.pop("id", None)
+    for annotation in model["annotations"].get("list", []):
+        # The SDK has no setters for the Prometheus annotation fields Grafana reads (schema: AnnotationQuery).
+        annotation.update(titleFormat=ALERTS_TITLE_FORMAT, textFormat=ALERTS_TEXT_FORMAT, tagKeys=ALERTS_TAG_KEYS,
+                          useValueForTime=False)
     return model

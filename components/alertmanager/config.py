@@ -63,8 +63,11 @@ INHIBIT_RULES = (
 
 _SLACK_TITLE = ('[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] '
                 '{{ .CommonLabels.alertname }}')
+# The links every alert carries (components/prometheus/alert_links.py): where to start, what to look at.
 _SLACK_TEXT = ("{{ range .Alerts }}*{{ .Annotations.summary }}* ({{ .Labels.severity }})\n"
-               "{{ .Annotations.description }}\n{{ end }}")
+               "{{ .Annotations.description }}\n"
+               "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}"
+               "{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}{{ end }}")
 
 
 def _receiver(receiver: WebhookReceiver | EmailReceiver | SlackReceiver) -> dict[str, Any]:

@@ -228,6 +228,20 @@ class RemoteWrite(Model):
         return token
 
 
+_RUNBOOK_URL_HELP = (f"{HTTP.help}: the runbook document's URL, without a #fragment (each alert adds "
+                     f"#<alert name>) and without credentials (rule files and notifications are not secret)")
+
+
+def _runbook_url(value: Any) -> str:
+    try:
+        url = HTTP(value)
+    except PydanticCustomError:
+        raise not_allowed(_RUNBOOK_URL_HELP) from None
+    if "#" in url or has_credentials(url):
+        raise not_allowed(_RUNBOOK_URL_HELP)
+    return url
+
+
 class PrometheusConfig(Model):
     port: Port = Field(9090, description="Host port Prometheus is published on.")
     image: ImageRef = Field("prom/prometheus:v3.7.3", description="Pinned image: an exact tag or a digest.")
@@ -251,6 +265,12 @@ class PrometheusConfig(Model):
         default_factory=dict, json_schema_extra={"default_text": "`{\"environment\": \"<stack name>\"}`"},
         description="Labels on every alert and remote-written series (`external_labels`); `environment` "
                     "is the stack name unless given here.")
+    runbook_url: Annotated[str | None, optional(_runbook_url)] = Field(
+        None, json_schema_extra={"default_text": "none: alerts name the section as `docs/runbooks.md#<alert>`"},
+        description="Where people read `docs/runbooks.md` (its page on your Git host, e.g. "
+                    "`https://github.com/acme/monitoring/blob/main/docs/runbooks.md`): each alert's `runbook_url` "
+                    "is this plus `#<alert name in lower case>`. See "
+                    "[Alert links](#alert-links-runbooks-dashboards-annotations).")
 
     @field_validator("scrape_timeout", mode="before")
     @classmethod

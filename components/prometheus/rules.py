@@ -3,7 +3,10 @@
 Plain Python, no Pulumi import: the Prometheus package's loader of the rule files in `rules/`.
 `load_rule_files()` returns the files as they are in the repository;
 `load_rule_files(for_override="5s")` returns them with every alert's `for:` replaced, which is
-how the end-to-end alert test gets fast alerts through configuration instead of editing the files.
+how the end-to-end alert test gets fast alerts through configuration instead of editing the files;
+`load_rule_files(links=AlertLinks(...))` adds every alert's `runbook_url` and `dashboard_url`
+annotations (from `alert_links.ALERT_DASHBOARDS`), which is what the stack uploads. The files in
+`rules/` carry neither link, so `promtool test rules` runs on them as they are.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from components.prometheus.alert_links import AlertLinks
 from components.types import DURATION_HELP, NotAllowed, duration_ms
 from components.yaml_text import dump_yaml
 
@@ -33,12 +37,14 @@ def rule_entries(kind: str) -> list[dict[str, Any]]:
     return found
 
 
-def load_rule_files(for_override: str | None = None) -> dict[str, str]:
+def load_rule_files(for_override: str | None = None, links: AlertLinks | None = None) -> dict[str, str]:
     """Return {file name: YAML text} for every rule file, in name order.
 
     With `for_override`, every alerting rule's `for:` is set to that duration (added
-    where an alert has none); recording rules are unchanged. Raises ValueError when
-    `for_override` is not a Prometheus duration.
+    where an alert has none); with `links`, every alert gets its `runbook_url` and
+    `dashboard_url` annotations. Recording rules are unchanged. Raises ValueError when
+    `for_override` is not a Prometheus duration, or an alert has no entry in
+    ALERT_DASHBOARDS or already sets one of the link annotations itself.
     """
     if for_override is not None:
         try:
@@ -48,13 +54,13 @@ def load_rule_files(for_override: str | None = None) -> dict[str, str]:
     files: dict[str, str] = {}
     for path in rule_file_paths():
         text = path.read_text(encoding="utf-8")
-        if for_override is not None:
-            text = _override_for(path.name, text, for_override)
+        if for_override is not None or links is not None:
+            text = _render(path.name, text, for_override, links)
         files[path.name] = text
     return files
 
 
-def _override_for(name: str, text: str, duration: str) -> str:
+def _render(name: str, text: str, duration: str | None, links: AlertLinks | None) -> str:
     doc = yaml.safe_load(text) or {}
     groups = doc.get("groups") if isinstance(doc, dict) else None
     if not isinstance(groups, list):
@@ -62,7 +68,20 @@ def _override_for(name: str, text: str, duration: str) -> str:
     alerts = [rule for group in groups for rule in (group.get("rules") or []) if "alert" in rule]
     if not alerts:
         return text  # recording rules only: nothing to change
-    for rule in alerts:
-        rule["for"] = duration
-    header = f"# Generated from rules/{name} with every alert's `for:` set to {duration}.\n"
+    changes = []
+    if duration is not None:
+        changes.append(f"every alert's `for:` set to {duration}")
+        for rule in alerts:
+            rule["for"] = duration
+    if links is not None:
+        changes.append("runbook_url and dashboard_url added to every alert")
+        for rule in alerts:
+            added = links.annotations(rule["alert"], f"rules/{name}")
+            annotations = rule.setdefault("annotations", {})
+            if set(annotations) & set(added):
+                # One home: the links come from alert_links.py, never from the YAML.
+                raise ValueError(f"rules/{name}: alert {rule['alert']!r} sets {sorted(set(annotations) & set(added))} "
+                                 f"itself; the program adds them (components/prometheus/alert_links.py)")
+            annotations.update(added)
+    header = f"# Generated from rules/{name} with {' and '.join(changes)}.\n"
     return header + dump_yaml(doc)

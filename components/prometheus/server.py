@@ -22,7 +22,8 @@ class PrometheusServerArgs(ServiceArgs):
     config: PrometheusConfig
     # Text, or an Output of it where a target's address is only known at deploy time.
     prometheus_yml: pulumi.Input[str]
-    rule_files: Mapping[str, str]
+    # {file name: text}; an Output where it carries a URL stored as a secret.
+    rule_files: Mapping[str, pulumi.Input[str]]
     # Files the config refers to that hold credentials (a scrape's password_file): uploaded as secrets.
     secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 

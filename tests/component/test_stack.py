@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from components.config import ConfigError, default_images
+from components.prometheus.alert_links import RUNBOOK_PATH, AlertLinks
 from components.prometheus.config import render_prometheus_config
 from components.prometheus.rules import load_rule_files
 from tests.component.harness import Program, SecretValue, run_program
@@ -146,7 +147,9 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
     metrics_password = uploads.pop("/etc/prometheus/secrets/grafana-metrics-password")
     assert isinstance(metrics_password, SecretValue)
     assert env_of(containers(prod)["grafana"])["GF_METRICS_BASIC_AUTH_PASSWORD"] == metrics_password
-    assert uploads == {f"/etc/prometheus/rules/{name}": text for name, text in load_rule_files().items()}
+    # With every alert's links: the runbook in the repository, the dashboard under the default root URL.
+    links = AlertLinks(runbook_url=RUNBOOK_PATH, grafana_url="http://127.0.0.1:3000/")
+    assert uploads == {f"/etc/prometheus/rules/{name}": text for name, text in load_rule_files(links=links).items()}
     assert uploads, "rule files are uploaded"
     assert container.inputs["command"] == [
         "--config.file=/etc/prometheus/prometheus.yml",
@@ -587,3 +590,35 @@ def test_blackbox_without_a_ca_writes_only_its_config_and_without_urls_is_not_sc
     prometheus_yml = next(u["content"] for u in containers(prod)["prometheus"].inputs["uploads"]
                           if u["file"].endswith("prometheus.yml"))
     assert "job_name: blackbox" not in prometheus_yml  # nothing to probe outside demo mode until URLs are set
+
+
+def _uploaded_alerts(program: Program) -> dict[str, dict]:
+    uploads = {u["file"]: u["content"] for u in containers(program)["prometheus"].inputs["uploads"]}
+    text = uploads["/etc/prometheus/rules/alerts.yml"]
+    text = text.value if isinstance(text, SecretValue) else text
+    return {rule["alert"]: rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]}
+
+
+def test_alert_links_follow_root_url_and_runbook_url():
+    program = run_program({**PROD, "grafana": {"rootUrl": "https://grafana.example.com/ops/"},
+                           "prometheus": {"runbookUrl": "https://git.example.com/acme/monitoring/-/blob/main/docs/runbooks.md"}},
+                          PROD_SECRETS)
+    alerts = _uploaded_alerts(program)
+    assert alerts["RedisDown"]["annotations"]["runbook_url"] == \
+        "https://git.example.com/acme/monitoring/-/blob/main/docs/runbooks.md#redisdown"
+    assert alerts["RedisDown"]["annotations"]["dashboard_url"] == "https://grafana.example.com/ops/d/infrastructure-health"
+    assert alerts["ProbeSlow"]["annotations"]["dashboard_url"] == "https://grafana.example.com/ops/d/probes"
+    # The same base as the dashboardUrls output.
+    assert program.outputs["dashboardUrls"][0]["probes"] == "https://grafana.example.com/ops/d/probes"
+
+
+def test_rule_files_are_secret_when_a_url_they_carry_is():
+    program = run_program({**PROD, "grafana": {"rootUrl": "https://grafana.internal.example/"}},
+                          (*PROD_SECRETS, "grafana"))
+    uploads = {u["file"]: u["content"] for u in containers(program)["prometheus"].inputs["uploads"]}
+    rules = {path: text for path, text in uploads.items() if path.startswith("/etc/prometheus/rules/")}
+    assert rules and all(isinstance(text, SecretValue) for text in rules.values())
+    assert "https://grafana.internal.example/d/" in rules["/etc/prometheus/rules/alerts.yml"].value
+    # Not secret otherwise.
+    plain = {u["file"]: u["content"] for u in containers(run_program(PROD, PROD_SECRETS))["prometheus"].inputs["uploads"]}
+    assert isinstance(plain["/etc/prometheus/rules/alerts.yml"], str)

@@ -156,6 +156,10 @@ def test_structure_receivers():
     assert slack_config["channel"] == "#alerts"
     assert slack_config["send_resolved"] is True
     assert "{{ .Annotations.summary }}" in slack_config["text"]
+    # Each alert's links (added to every alert by the rule renderer), when it has them.
+    assert "{{ if .Annotations.runbook_url }}Runbook: {{ .Annotations.runbook_url }}\n{{ end }}" in slack_config["text"]
+    assert "{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}" in \
+        slack_config["text"]
     assert set(hook) == {"name", "webhook_configs"} and set(mail) == {"name", "email_configs"}
 
 

@@ -413,6 +413,15 @@ BAD = [
     ("grafana-root-url-no-scheme", {"grafana": {"rootUrl": "grafana.example.com"}}, "grafana.rootUrl",
      "grafana.example.com", "http"),
     ("grafana-memory-too-small", {"grafana": {"memoryMb": 64}}, "grafana.memoryMb", 64, "128"),
+    # runbookUrl: each alert appends #<anchor>, and rule files and notifications are not secret.
+    ("runbook-url-fragment", {"prometheus": {"runbookUrl": "https://git.example.com/r.md#top"}},
+     "prometheus.runbookUrl", "https://git.example.com/r.md#top", "without a #fragment"),
+    ("runbook-url-repository-path", {"prometheus": {"runbookUrl": "docs/runbooks.md"}}, "prometheus.runbookUrl",
+     "docs/runbooks.md", "http:// or https://"),
+    ("runbook-url-userinfo", {"prometheus": {"runbookUrl": "https://ci:tok@git.example.com/r.md"}},
+     "prometheus.runbookUrl", "https://<userinfo hidden>@git.example.com/r.md", "without credentials"),
+    ("runbook-url-token", {"prometheus": {"runbookUrl": "https://git.example.com/r.md?token=abc"}},
+     "prometheus.runbookUrl", "https://git.example.com/r.md?token=<hidden>", "without credentials"),
     ("prometheus-memory-not-int", {"prometheus": {"memoryMb": "lots"}}, "prometheus.memoryMb", "lots", "256"),
     # plugin pins
     ("plugin-unpinned", {"grafana": {"plugins": ["grafana-clock-panel"]}}, "grafana.plugins[0]",
@@ -800,3 +809,9 @@ def test_remote_write_is_checked(remote_write, key, allowed_word):
     line = only_problem({**BASE, "prometheus": {"remoteWrite": remote_write}})
     assert line["key"] == key and allowed_word in line["allowed"]
     assert "hunter2" not in line["value"]
+
+
+def test_runbook_url_default_and_set():
+    assert load_config(BASE).prometheus.runbook_url is None
+    url = "https://github.com/acme/monitoring/blob/main/docs/runbooks.md"
+    assert load_config({**BASE, "prometheus": {"runbookUrl": url}}).prometheus.runbook_url == url

@@ -698,3 +698,89 @@ def test_container_panels_read_cadvisor_metrics_per_container(models):
 
 
 CONTAINER_SELECTOR = 'job="cadvisor",name!="",environment=~"$environment",instance=~"$docker_host",name=~"$container"'
+
+
+# --- firing alerts as annotations, links between dashboards ------------------------------------
+
+
+def _alert_annotations(model):
+    return [a for a in model.get("annotations", {}).get("list", []) if a.get("expr", "").startswith("ALERTS{")]
+
+
+def _alertnames(expr):
+    match = re.fullmatch(r'ALERTS\{alertstate="firing", alertname=~"([A-Za-z0-9|]+)", environment=~"\$environment"\}',
+                         expr)
+    assert match, expr
+    return set(match.group(1).split("|"))
+
+
+def test_firing_alerts_annotation(models):
+    from components.prometheus.alert_links import ALERT_DASHBOARDS
+    from components.prometheus.rules import rule_entries
+
+    alert_names = {rule["alert"] for rule in rule_entries("alert")}
+    marked = set()
+    for uid, model in models.items():
+        (annotation,) = _alert_annotations(model)
+        assert annotation["name"] == "Firing alerts"
+        assert annotation["enable"] is True and annotation["hide"] is False
+        assert annotation["datasource"] == DS_REF
+        assert annotation["iconColor"] == "red"
+        assert annotation["titleFormat"] == "{{alertname}} ({{severity}})"
+        assert annotation["textFormat"] == "{{alertname}} firing on {{instance}}"
+        assert annotation["tagKeys"] == "alertname,severity,instance"
+        assert annotation["useValueForTime"] is False
+        names = _alertnames(annotation["expr"])
+        assert names <= alert_names, (uid, names - alert_names)
+        # Each alert marks the dashboard its dashboard_url opens.
+        assert {a for a, shown in ALERT_DASHBOARDS.items() if shown.link == uid} - {"Watchdog"} <= names, uid
+        # Annotations show on time series panels: every dashboard has one.
+        assert any(p["type"] == "timeseries" for p in model["panels"]), uid
+        marked |= names
+    # Every alert but the always-firing Watchdog is marked somewhere; the Watchdog nowhere.
+    assert marked == alert_names - {"Watchdog"}
+
+
+def test_firing_alerts_annotation_per_dashboard(models):
+    # Written out here: which dashboards mark which alerts.
+    expected = {
+        "system-overview": {"DjangoDown", "DjangoHighErrorRate", "DjangoHighLatencyP95", "PostgresDown",
+                            "PostgresTooManyConnections"},
+        "application-performance": {"DjangoHighErrorRate", "DjangoHighLatencyP95", "DjangoDown"},
+        "database-performance": {"PostgresLowCacheHitRatio", "PostgresTooManyConnections", "PostgresDown"},
+        "containers": {"ContainerMemoryNearLimit", "ContainerRestartLoop"},
+        "probes": {"ProbeFailed", "ProbeSlow", "ProbeCertificateExpiresIn14Days", "ProbeCertificateExpiresIn3Days"},
+    }
+    for uid, names in expected.items():
+        (annotation,) = _alert_annotations(models[uid])
+        assert _alertnames(annotation["expr"]) == names, uid
+    (infra,) = _alert_annotations(models["infrastructure-health"])
+    assert {"HostHighCpuUsage", "HostDiskAlmostFull", "RedisMemoryNearMax", "RedisDown", "TargetDown",
+            "PrometheusRuleEvaluationFailures"} <= _alertnames(infra["expr"])
+
+
+def test_annotation_queries_parse(tmp_path, models):
+    exprs = [a["expr"] for model in models.values() for a in _alert_annotations(model)]
+    assert len(exprs) == len(DASHBOARD_UIDS)
+    result = _check_rules(_promtool(), tmp_path, exprs)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dashboards_link_to_each_other(models):
+    for uid, model in models.items():
+        (link,) = model["links"]
+        assert link == {"title": "Dashboards", "type": "dashboards", "tags": ["monitoring"], "asDropdown": False,
+                        "icon": "external link", "tooltip": "", "targetBlank": False,
+                        # The variables picked and the time range carry over.
+                        "includeVars": True, "keepTime": True}, uid
+        # Grafana lists the dashboards carrying every tag of the link: all of ours do.
+        assert set(link["tags"]) <= set(model["tags"]), uid
+
+
+def test_annotation_and_link_schema_check_catches_errors(schema_registry, models):
+    model = json.loads(json.dumps(models["probes"]))
+    model["annotations"]["list"][0]["titleFormatt"] = "{{alertname}}"
+    assert _errors(schema_registry, "dashboard.jsonschema.json", "", model)
+    model = json.loads(json.dumps(models["probes"]))
+    del model["links"][0]["keepTime"]
+    assert _errors(schema_registry, "dashboard.jsonschema.json", "", model)
