@@ -43,8 +43,8 @@ def test_content_is_created_through_that_provider(program):
     provider = program.one(PROVIDER, "grafana-content-provider")
     provider_ref = f"{provider.urn}::{provider.name}-id"
     content = program.of_type(DATA_SOURCE) + program.of_type(FOLDER) + program.of_type(DASHBOARD)
-    # One data source, the folder, five dashboards.
-    assert len(content) == 7
+    # One data source, the folder, six dashboards.
+    assert len(content) == 8
     for resource in content:
         assert resource.options["provider"] == provider_ref, resource.name
 
@@ -73,7 +73,8 @@ def test_five_dashboards_in_the_folder_with_the_exported_json(program):
     assert folder.inputs == {"title": "Monitoring", "uid": "monitoring"}
     models = build_dashboards()
     assert {d.name for d in program.of_type(DASHBOARD)} == {f"grafana-content-{uid}" for uid in (
-        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers")}
+        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers",
+            "probes")}
     data_source = program.one(DATA_SOURCE, "grafana-content-prometheus")
     for uid in DASHBOARD_UIDS:
         dashboard = program.one(DASHBOARD, f"grafana-content-{uid}")
