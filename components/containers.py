@@ -204,8 +204,8 @@ def published_server(resource_name: str, parent: pulumi.Resource, *, spec: Conta
     return service_container(resource_name, spec, image, parent)
 
 
-def published_url(bind_address: str, port: int, secret: bool = False) -> pulumi.Output[str]:
-    """The http URL of a port published on bind_address (IPv6 in brackets); a secret when
+def published_url(bind_address: str, port: int, secret: bool = False, scheme: str = "http") -> pulumi.Output[str]:
+    """The URL of a port published on bind_address (IPv6 in brackets); a secret when
     the bind address or the port was configured as one."""
-    url = pulumi.Output.from_input(f"http://{url_host(bind_address)}:{port}")
+    url = pulumi.Output.from_input(f"{scheme}://{url_host(bind_address)}:{port}")
     return pulumi.Output.secret(url) if secret else url

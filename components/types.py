@@ -176,6 +176,17 @@ def is_all_interfaces(value: Any) -> bool:
     return address.is_unspecified
 
 
+def is_loopback(value: Any) -> bool:
+    """Does an address (127.0.0.0/8, ::1, ::ffff:127.x.x.x) reach only this host?"""
+    try:
+        address = parse_ip(value.strip("[]") if isinstance(value, str) else value)
+    except PydanticCustomError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
 def canonical_ip(value: Any) -> str:
     return str(parse_ip(value))
 

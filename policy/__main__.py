@@ -18,7 +18,7 @@ from policies import POLICIES  # noqa: E402
 PolicyPack(
     name="monitoring-guardrails",
     version="1.0.0",
-    description="Pinned images, loopback binds, a locked-down Grafana, secret credentials, "
+    description="Pinned images, TLS and authentication beyond loopback, a locked-down Grafana, secret credentials, "
                 "protected data volumes and healthchecks for the monitoring stack.",
     # Each policy sets its own level; this is only the fallback for one that does not.
     enforcement_level=EnforcementLevel.ADVISORY,

@@ -42,7 +42,7 @@ from pulumi_policy.proxy import _DictProxy, _is_unknown, _ListProxy
 from pulumi_policy.secret import _DictSecretsProxy, _ListSecretsProxy
 
 from components.exporters.table import EXPORTERS
-from components.types import has_credentials, image_problem, image_repository, is_all_interfaces
+from components.types import has_credentials, image_problem, image_repository, is_all_interfaces, is_loopback
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -138,20 +138,56 @@ PINNED_IMAGES = _policy(
     EnforcementLevel.MANDATORY, [REMOTE_IMAGE, CONTAINER], _check_pinned_images)
 
 
-# --- no-wildcard-bind -----------------------------------------------------------------
+# --- tls-beyond-loopback --------------------------------------------------------------
 
-def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: Report) -> None:
-    """Mandatory. A port published without `ip` (Docker's default) or on 0.0.0.0/:: is
-    reachable from every network the host is on, and Docker's iptables rules bypass
-    host firewalls such as ufw. Prometheus has no authentication at all, so a wildcard
-    bind publishes every metric and the admin API. A stack that really serves the
-    world (behind its own firewall) says so with the policy config
-    `{"no-wildcard-bind": {"allowPublicBind": true}}` for that stack."""
-    if args.get_config().get("allowPublicBind") is True:
-        return
+TLS_HOWTO = ("bind it to loopback (monitoring:bindAddress 127.0.0.1), or serve it with TLS and authentication: "
+             "`pulumi config set --path tls.enabled true` (README: Serving beyond loopback)")
+
+
+def _serves_tls_with_auth(props: dict) -> bool | None:
+    """Does the container serve https and ask who is there? Prometheus and Alertmanager: a
+    `--web.config.file` whose uploaded file has `tls_server_config` and `basic_auth_users`;
+    Grafana: `GF_SERVER_PROTOCOL=https` (its login is its own, kept on by grafana-locked-down).
+    None when a preview does not know yet."""
+    entries = _env_entries(props)
+    if entries is None:
+        return None
+    env = {key: value for key, value, _ in entries if key}
+    if isinstance(env.get("GF_SERVER_PROTOCOL"), str) and env["GF_SERVER_PROTOCOL"].strip().lower() == "https":
+        return True
+    command = _reveal(props.get("command"))
+    if command is UNKNOWN:
+        return None
+    flags = [_reveal(a) for a in command] if isinstance(command, list) else []
+    paths = [a.split("=", 1)[1] for a in flags if isinstance(a, str) and a.startswith("--web.config.file=")]
+    if not paths:
+        return False
+    uploads = _reveal(props.get("uploads"))
+    if uploads is UNKNOWN:
+        return None
+    for upload in uploads if isinstance(uploads, list) else []:
+        upload = _reveal(upload)
+        if not isinstance(upload, dict) or _reveal(upload.get("file")) != paths[-1]:
+            continue
+        content = _reveal(upload.get("content"))
+        if content is UNKNOWN:
+            return None
+        return (isinstance(content, str) and re.search(r"(?m)^tls_server_config:", content) is not None
+                and re.search(r"(?m)^basic_auth_users:\s*\n\s+\S", content) is not None)
+    return False
+
+
+def _check_tls_beyond_loopback(args: ResourceValidationArgs, props: dict, report: Report) -> None:
+    """Mandatory. A port published beyond loopback (a LAN address, 0.0.0.0/:: or Docker's default,
+    no `ip`) is reachable from every network that address is on, and Docker's iptables rules
+    bypass host firewalls such as ufw. Plain Prometheus and Alertmanager answer anyone, with every
+    metric, the admin API and silences. So such a port must be served over TLS with
+    authentication: Prometheus and Alertmanager with a web config holding `tls_server_config` and
+    `basic_auth_users`, Grafana with `GF_SERVER_PROTOCOL=https`. Loopback needs neither."""
     ports = _reveal(props.get("ports"))
     if not isinstance(ports, list):
         return
+    beyond = []
     for port in ports:
         port = _reveal(port)
         if not isinstance(port, dict):
@@ -160,24 +196,23 @@ def _check_no_wildcard_bind(args: ResourceValidationArgs, props: dict, report: R
         if ip is UNKNOWN:
             continue
         # Parsed, not compared as text: ::0, 0:0:0:0:0:0:0:0 and ::ffff:0.0.0.0 are all interfaces too.
+        if not (isinstance(ip, str) and ip.strip() and is_loopback(ip.strip())):
+            beyond.append((port, ip))
+    if not beyond or _serves_tls_with_auth(props) is not False:
+        return
+    for port, ip in beyond:
         if ip is None or (isinstance(ip, str) and (not ip.strip() or is_all_interfaces(ip.strip()))):
-            shown = "no ip (Docker binds 0.0.0.0)" if not ip else f"ip {ip}"
-            report(f"{args.name}: port {port.get('internal')} -> {port.get('external')} is published with "
-                   f"{shown}; bind it to a specific address (monitoring:bindAddress, default 127.0.0.1) "
-                   f"or set allowPublicBind in this stack's policy config")
+            shown = "no ip (Docker binds 0.0.0.0)" if not ip else f"ip {ip} (all interfaces)"
+        else:
+            shown = f"ip {ip}"
+        report(f"{args.name}: port {port.get('internal')} -> {port.get('external')} is published with {shown} "
+               f"without TLS and authentication; {TLS_HOWTO}")
 
 
-NO_WILDCARD_BIND = _policy(
-    "no-wildcard-bind",
-    "No published port binds all interfaces (0.0.0.0, :: or Docker's default) unless the stack allows it.",
-    EnforcementLevel.MANDATORY, [CONTAINER], _check_no_wildcard_bind,
-    config_schema=PolicyConfigSchema(properties={
-        "allowPublicBind": {
-            "type": "boolean",
-            "default": False,
-            "description": "Allow ports published on 0.0.0.0 / :: for this stack.",
-        },
-    }))
+TLS_BEYOND_LOOPBACK = _policy(
+    "tls-beyond-loopback",
+    "A port published beyond loopback is served over TLS with authentication.",
+    EnforcementLevel.MANDATORY, [CONTAINER], _check_tls_beyond_loopback)
 
 
 # --- grafana-locked-down --------------------------------------------------------------
@@ -272,6 +307,10 @@ _FILE_CREDENTIAL = re.compile(r"(?im)^\s*(?:-\s+)?(?P<key>[\w.-]*(password|passw
 _ARGUMENT_CREDENTIAL = re.compile(r"(?i)^--?[\w.-]*(password|passwd|secret|token|api-?key)[\w.-]*=\S+")
 
 
+# Env names that hold the path of a file (Grafana's TLS key), not the secret itself.
+_PATH_VALUED_KEYS = frozenset({"GF_SERVER_CERT_KEY"})
+
+
 def is_credential_key(key: str) -> bool:
     """Does an environment variable name look like it holds a credential?
 
@@ -303,7 +342,9 @@ def plaintext_credentials(props: dict) -> list[tuple[str, str]]:
     for key, value, secret in _env_entries(props) or []:
         if secret or value is UNKNOWN or value == "":
             continue
-        if (is_credential_key(key) and not _NOT_A_CREDENTIAL.fullmatch(value)) or credential_in_text(value):
+        a_path = key in _PATH_VALUED_KEYS and value.startswith("/") and " " not in value
+        if (is_credential_key(key) and not a_path and not _NOT_A_CREDENTIAL.fullmatch(value)) \
+                or credential_in_text(value):
             found.append(("envs", f"env {key}"))
     command = props.get("command")
     if not isinstance(command, Secret) and isinstance(_reveal(command), list):
@@ -481,7 +522,7 @@ LEAST_PRIVILEGE = _policy(
 
 POLICIES: list[ResourceValidationPolicy] = [
     PINNED_IMAGES,
-    NO_WILDCARD_BIND,
+    TLS_BEYOND_LOOPBACK,
     GRAFANA_LOCKED_DOWN,
     NO_PLAINTEXT_CREDENTIALS,
     PROTECTED_DATA_VOLUMES,

@@ -39,14 +39,18 @@ from components.types import (
     IPAddress,
     LabelName,
     LabelValue,
+    NotAllowed,
     Port,
     UrlKind,
     check_host_port,
     duration_ms,
     has_credentials,
+    is_loopback,
     megabytes,
     not_allowed,
     parse_flag,
+    parse_host,
+    parse_ip,
     parse_label_name,
     parse_label_value,
     parse_network_name,
@@ -244,6 +248,9 @@ def _runbook_url(value: Any) -> str:
 
 class PrometheusConfig(Model):
     port: Port = Field(9090, description="Host port Prometheus is published on.")
+    user: Annotated[str, BeforeValidator(_USER)] = Field(
+        "prometheus", description="Basic auth user of Prometheus' port when `tls.enabled` (password: "
+                                  "`prometheusPassword`).")
     image: ImageRef = Field("prom/prometheus:v3.7.3", description="Pinned image: an exact tag or a digest.")
     retention: Annotated[str, BeforeValidator(DurationRange("2h", "100y"))] = Field(
         "15d", description="How long the TSDB keeps samples (`--storage.tsdb.retention.time`).")
@@ -544,6 +551,9 @@ class HeartbeatConfig(Model):
 class AlertmanagerConfig(Model):
     enabled: Flag = Field(False, description="Run Alertmanager and send Prometheus' alerts to it.")
     port: Port = Field(9093, description="Host port Alertmanager is published on.")
+    user: Annotated[str, BeforeValidator(_USER)] = Field(
+        "alertmanager", description="Basic auth user of Alertmanager's port when `tls.enabled` (password: "
+                                    "`alertmanagerPassword`).")
     image: ImageRef = Field("prom/alertmanager:v0.28.1", description="Pinned image: an exact tag or a digest.")
     receivers: Annotated[tuple[AnyReceiver, ...], BeforeValidator(_a_list), AfterValidator(_unique_names),
                          AfterValidator(_every_severity_received)] = Field(
@@ -568,14 +578,100 @@ class AlertmanagerConfig(Model):
         return receivers
 
 
+# --- TLS and authentication ----------------------------------------------------------------
+
+_PEM_BODY = r"[A-Za-z0-9+/=\r\n]+"
+_CERTIFICATE_PEM = re.compile(rf"\s*(?:-----BEGIN CERTIFICATE-----\r?\n{_PEM_BODY}-----END CERTIFICATE-----\s*)+")
+_KEY_PEM = re.compile(rf"\s*-----BEGIN ((?:EC |RSA )?)PRIVATE KEY-----\r?\n{_PEM_BODY}-----END \1PRIVATE KEY-----\s*")
+_CERTIFICATE_HELP = "PEM certificates (-----BEGIN CERTIFICATE----- ...), the server's first, then its intermediates"
+_KEY_HELP = "a PEM private key (PKCS#8, EC or RSA: -----BEGIN PRIVATE KEY----- ...), unencrypted"
+
+
+def _certificate_pem(value: Any) -> str:
+    if not isinstance(value, str) or not _CERTIFICATE_PEM.fullmatch(value):
+        raise not_allowed(_CERTIFICATE_HELP)
+    return value
+
+
+def _key_pem(value: Any) -> str:
+    if not isinstance(value, str) or not _KEY_PEM.fullmatch(value):
+        raise not_allowed(f"{_KEY_HELP} set with `pulumi config set --secret`")
+    return value
+
+
+_TLS_HOST_HELP = "a DNS name or an IP address the generated certificate also names, such as monitoring.internal"
+
+
+def _tls_host(value: Any) -> str:
+    try:
+        return str(parse_ip(value))
+    except NotAllowed:
+        host = parse_host(value, _TLS_HOST_HELP)
+        if host.startswith("[") or host.endswith("."):
+            raise not_allowed(_TLS_HOST_HELP) from None
+        return host
+
+
+class TlsConfig(Model):
+    """https on every published port, basic auth on Prometheus' and Alertmanager's."""
+
+    enabled: Flag = Field(
+        False, description="Serve Prometheus, Alertmanager and Grafana over https, with basic auth on Prometheus "
+                           "and Alertmanager (see [Serving beyond loopback](#serving-beyond-loopback)); "
+                           "required for a `bindAddress` other than loopback.")
+    certificate: Annotated[SecretStr | None, _secret(_certificate_pem, allowed=_CERTIFICATE_HELP)] = Field(
+        None, json_schema_extra={"default_text": "generated: a CA and a server certificate (pulumi-tls)"},
+        description="Your own server certificate (PEM, with its chain), instead of the generated one.")
+    private_key: Annotated[SecretStr | None, _secret(_key_pem, allowed=_KEY_HELP)] = Field(
+        None, validate_default=True, json_schema_extra={"default_text": "generated with the certificate"},
+        description="The private key of `certificate` (secret).")
+    ca_certificate: Annotated[str | None, optional(_certificate_pem)] = Field(
+        None, validate_default=True, json_schema_extra={"default_text": "the generated CA"},
+        description="With your own `certificate`: the CA that issued it (PEM), which the stack's own clients "
+                    "(Prometheus, Grafana's data source, the healthchecks) trust.")
+    server_name: Annotated[str | None, optional(lambda v: parse_host(v, _TLS_HOST_HELP))] = Field(
+        None, json_schema_extra={"default_text": "each server's container name"},
+        description="The name the stack's own clients check the certificate against; set it to a DNS name of "
+                    "your own `certificate` (the generated one names every container).")
+    hosts: Annotated[tuple[Annotated[str, BeforeValidator(_tls_host)], ...], BeforeValidator(_a_list)] = Field(
+        (), description="More DNS names or IP addresses the generated certificate names (the host's name and LAN "
+                        "address, when `bindAddress` is a wildcard).")
+
+    @field_validator("private_key")
+    @classmethod
+    def _key_with_certificate(cls, key: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if "certificate" in info.data and (key is None) != (info.data["certificate"] is None):
+            raise not_allowed("certificate and privateKey, both or neither")
+        return key
+
+    @field_validator("ca_certificate")
+    @classmethod
+    def _ca_with_certificate(cls, ca: str | None, info: ValidationInfo) -> str | None:
+        certificate = info.data.get("certificate")
+        if certificate is not None and ca is None:
+            raise not_allowed("the PEM CA certificate that issued tls.certificate (the stack's own clients "
+                              "verify the server with it)")
+        if certificate is None and ca is not None and "certificate" in info.data:
+            raise not_allowed("no caCertificate without your own certificate (the generated CA is used)")
+        return ca
+
+
 # --- the stack ---------------------------------------------------------------------------
 
 _POSTGRES_DSN = pattern(r"postgres(?:ql)?://\S+", "a URL of the form postgresql://user:password@host:5432/db?sslmode=...")
 
 
+BIND_NEEDS_TLS = ("a loopback address (127.0.0.1 or ::1) while tls.enabled is false: beyond loopback the ports need "
+                  "TLS and authentication; turn them on with `pulumi config set --path tls.enabled true` (see "
+                  "Serving beyond loopback in the README)")
+
+
 class StackConfig(Model):
+    tls: Annotated[TlsConfig, BeforeValidator(_an_object)] = Field(
+        TlsConfig(), validate_default=True, description="https and basic auth on the published ports.")
     bind_address: IPAddress = Field(
-        "127.0.0.1", description="Host address every published port binds to (an IP address, kept in canonical form).")
+        "127.0.0.1", description="Host address every published port binds to (an IP address, kept in canonical "
+                                 "form); beyond loopback only with `tls.enabled`.")
     network: Annotated[str | None, optional(parse_network_name)] = Field(
         None, json_schema_extra={"default_text": "none: the stack creates `monitoring-<stack>-net`"},
         description="Name of an existing user-defined Docker network to join instead (looked up at preview); "
@@ -606,6 +702,33 @@ class StackConfig(Model):
         TargetsConfig(), description="Where the monitored app is.")
     alertmanager: Annotated[AlertmanagerConfig, BeforeValidator(_an_object)] = Field(
         AlertmanagerConfig(), validate_default=True, description="Alertmanager and its receivers.")
+    prometheus_password: Annotated[SecretStr | None, _secret(
+        minimum=MIN_PASSWORD_LENGTH, allowed=f"a password of at least {MIN_PASSWORD_LENGTH} characters")] = Field(
+        None, json_schema_extra={"default_text": "generated (pulumi-random, 32 characters) when `tls.enabled`, "
+                                                 "exported as a secret"},
+        description="Basic auth password of `prometheus.user` (stored as a bcrypt hash in the web config).")
+    alertmanager_password: Annotated[SecretStr | None, _secret(
+        minimum=MIN_PASSWORD_LENGTH, allowed=f"a password of at least {MIN_PASSWORD_LENGTH} characters")] = Field(
+        None, json_schema_extra={"default_text": "generated (pulumi-random, 32 characters) when `tls.enabled` and "
+                                                 "Alertmanager is on, exported as a secret"},
+        description="Basic auth password of `alertmanager.user`.")
+
+    @field_validator("bind_address")
+    @classmethod
+    def _beyond_loopback_needs_tls(cls, bind: str, info: ValidationInfo) -> str:
+        tls = info.data.get("tls")
+        if tls is not None and not tls.enabled and not is_loopback(bind):
+            raise not_allowed(BIND_NEEDS_TLS)
+        return bind
+
+    @field_validator("prometheus_password", "alertmanager_password")
+    @classmethod
+    def _password_needs_tls(cls, password: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        tls = info.data.get("tls")
+        if password is not None and tls is not None and not tls.enabled:
+            raise not_allowed("no password while tls.enabled is false (basic auth is turned on with TLS, so that "
+                              "the password never crosses the network in clear)")
+        return password
 
     @field_validator("grafana")
     @classmethod
@@ -613,7 +736,9 @@ class StackConfig(Model):
         if grafana.root_url is not None:
             return grafana
         bind = info.data.get("bind_address", "127.0.0.1")
-        return grafana.model_copy(update={"root_url": f"http://{url_host(bind)}:{grafana.port}/"})
+        tls = info.data.get("tls")
+        scheme = "https" if tls is not None and tls.enabled else "http"
+        return grafana.model_copy(update={"root_url": f"{scheme}://{url_host(bind)}:{grafana.port}/"})
 
     @field_validator("prometheus", "alertmanager")
     @classmethod

@@ -18,7 +18,9 @@ from components.grafana.datasource import (
     LONG_TERM_NAME,
     LONG_TERM_UID,
     render_datasource_json_data,
+    tls_json_data,
 )
+from components.web_access import WebServing
 
 FOLDER_UID = "monitoring"
 FOLDER_TITLE = "Monitoring"
@@ -45,6 +47,9 @@ class GrafanaContentArgs:
     secret_urls: bool = False
     # The Grafana container (healthy before the provider is used) and Prometheus container.
     depends_on: Sequence[pulumi.Resource] = ()
+    # tls.enabled: Prometheus' CA, name and login (the data source), and the CA the provider trusts.
+    prometheus_web: WebServing | None = None
+    grafana_ca_pem: pulumi.Input[str] | None = None
 
 
 class GrafanaContent(pulumi.ComponentResource):
@@ -61,10 +66,22 @@ class GrafanaContent(pulumi.ComponentResource):
             # Grafana answers its healthcheck before every API is ready: retry briefly.
             retries=10,
             retry_wait=3,
+            ca_cert=args.grafana_ca_pem,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         on_grafana = pulumi.ResourceOptions(parent=self, provider=provider)
         json_data = render_datasource_json_data(args.scrape_interval, args.prometheus_version)
+        web = args.prometheus_web
+        local_json = {**json_data, **(tls_json_data(web.server_name) if web is not None else {})}
+        tls_settings: dict[str, Any] = {}
+        if web is not None:
+            assert web.login is not None, "Prometheus with TLS always asks for a password"
+            login = web.login
+            secure: Any = pulumi.Output.all(login.password, web.ca_pem).apply(lambda values: json.dumps(
+                {"basicAuthPassword": values[0], "tlsCACert": values[1]}, sort_keys=True))
+            user: Any = pulumi.Output.secret(login.user) if args.secret_settings else login.user
+            tls_settings = {"basic_auth_enabled": True, "basic_auth_username": user,
+                            "secure_json_data_encoded": pulumi.Output.secret(secure)}
         self.data_source = grafana.oss.DataSource(
             f"{resource_name}-prometheus",
             type=DATASOURCE_TYPE,
@@ -73,8 +90,9 @@ class GrafanaContent(pulumi.ComponentResource):
             url=args.prometheus_url,
             access_mode="proxy",
             is_default=True,
-            json_data_encoded=pulumi.Output.secret(json.dumps(json_data, sort_keys=True))
-            if args.secret_settings else json.dumps(json_data, sort_keys=True),
+            json_data_encoded=pulumi.Output.secret(json.dumps(local_json, sort_keys=True))
+            if args.secret_settings else json.dumps(local_json, sort_keys=True),
+            **tls_settings,
             opts=on_grafana,
         )
         if args.long_term is not None:

@@ -46,3 +46,11 @@ def render_datasource_json_data(scrape_interval: str, prometheus_version: str) -
         "cacheLevel": "High",
         "incrementalQuerying": True,
     }
+
+
+def tls_json_data(server_name: str) -> dict[str, object]:
+    """The `jsonData` keys of a data source on a Prometheus served over TLS: verify its certificate
+    against the CA in `secureJsonData.tlsCACert`, under `server_name` (what the certificate names)."""
+    if not isinstance(server_name, str) or not server_name:
+        raise ValueError("server_name must be the DNS name the certificate names, such as monitoring-dev-prometheus")
+    return {"tlsAuthWithCACert": True, "serverName": server_name}

@@ -11,8 +11,12 @@ import pulumi_random as random
 from components.config import GrafanaConfig
 from components.containers import ServiceArgs, published_server, published_url, service_spec
 from components.grafana.startup import ENTRYPOINT
+from components.web_access import WebServing
+from components.web_config import ServerFiles
 
 PORT = 3000
+# With TLS: the certificate, its key and the CA (for the healthcheck) under /etc/grafana.
+FILES = ServerFiles("/etc/grafana")
 
 # Locked down: no anonymous access, no sign-up, no org creation, nothing sent home.
 # Who Prometheus scrapes Grafana's /metrics as.
@@ -41,6 +45,8 @@ class GrafanaServerArgs(ServiceArgs):
     config: GrafanaConfig
     # The configured password as a secret Output, or None to generate one.
     admin_password: pulumi.Input[str] | None
+    # https on its port (tls.enabled), or None: plain http. Grafana has its own login.
+    web: WebServing | None = None
 
 
 class GrafanaServer(pulumi.ComponentResource):
@@ -72,6 +78,18 @@ class GrafanaServer(pulumi.ComponentResource):
                "GF_SECURITY_COOKIE_SECURE": str(cfg.public_url.startswith("https://")).lower()}
         if cfg.plugins:
             env["GF_PLUGINS_PREINSTALL"] = ",".join(cfg.plugins)
+        web = args.web
+        # grafana/grafana ships curl; /api/health answers without a login.
+        healthcheck = ["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"]
+        uploads = []
+        if web is not None:
+            env.update({"GF_SERVER_PROTOCOL": "https", "GF_SERVER_CERT_FILE": FILES.cert,
+                        "GF_SERVER_CERT_KEY": FILES.key})
+            uploads = web.tls_uploads(FILES)
+            # Verified against the CA under the name its clients check, reached on loopback.
+            healthcheck = ["curl", "-fsS", "-o", "/dev/null", "--cacert", FILES.ca,
+                           "--resolve", f"{web.server_name}:{PORT}:127.0.0.1",
+                           f"https://{web.server_name}:{PORT}/api/health"]
         envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(env.items())]
         envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
         # Regenerated with the stack if lost: Grafana and Prometheus always get it together.
@@ -85,12 +103,13 @@ class GrafanaServer(pulumi.ComponentResource):
             envs=envs,
             # Sets the admin password from the environment at every start (a rotation applies).
             entrypoint=ENTRYPOINT,
-            # grafana/grafana ships curl.
-            healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{PORT}/api/health"],
+            healthcheck=healthcheck,
+            uploads=uploads, secret_uploads=web is not None,
         )
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/var/lib/grafana")
-        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
+        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret,
+                                 "https" if web is not None else "http")
         self.target = f"{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "admin_user": self.admin_user,
                                "admin_password": self.admin_password})

@@ -59,6 +59,11 @@ def _probe_job(job: str, urls: Sequence[Any], prober: str) -> dict[str, Any]:
     }
 
 
+def _client(job: str, https: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """`scheme: https` and the TLS (and basic auth) settings of a job served over TLS; nothing otherwise."""
+    return {"scheme": "https", **https[job]} if job in https else {}
+
+
 def remote_write_section(endpoints: Sequence[Any], secrets_dir: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """`remote_write` entries for validated RemoteWrite configs, and the secret files they read:
     passwords and tokens go in files (`password_file`, `credentials_file`), never in this text."""
@@ -99,6 +104,7 @@ def render_prometheus_config(
     external_labels: Mapping[str, str] | None = None,
     remote_write: Sequence[Mapping[str, Any]] = (),
     probers: Mapping[str, str] | None = None,
+    https: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """Return prometheus.yml text.
 
@@ -108,6 +114,8 @@ def render_prometheus_config(
     this text. `external_labels` (environment, ...) go on every alert and remote-written series.
     `probers` maps a prober's job (blackbox) to the exporter's `host:port`: that job's targets
     are URLs, each sent to the prober as `?target=` (a prober job without one is left out).
+    `https` maps a job (or `alertmanager`, the alerting target) served over TLS to its client
+    settings (`components.web_config.client_settings`: the CA, the name to check, basic auth).
     """
     unknown = sorted(set(targets) - set(JOB_NAMES))
     if unknown:
@@ -133,8 +141,14 @@ def render_prometheus_config(
         config["global"]["external_labels"] = dict(external_labels)
     if rule_files:
         config["rule_files"] = list(rule_files)
+    secure = {job: dict(settings) for job, settings in (https or {}).items()}
+    unknown = sorted(set(secure) - {*JOB_NAMES, "alertmanager"})
+    if unknown:
+        raise ValueError(f"https: unknown job name(s) {unknown}; allowed: {', '.join(JOB_NAMES)}, alertmanager")
     if alertmanager_targets:
-        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": list(alertmanager_targets)}]}]}
+        alertmanager: dict[str, Any] = {**_client("alertmanager", secure),
+                                        "static_configs": [{"targets": list(alertmanager_targets)}]}
+        config["alerting"] = {"alertmanagers": [alertmanager]}
     auth = dict(basic_auth or {})
     unknown = sorted(set(auth) - set(JOB_NAMES))
     if unknown:
@@ -145,6 +159,7 @@ def render_prometheus_config(
         _probe_job(job, targets[job], probers[job]) if job in BY_NAME and BY_NAME[job].prober else
         {"job_name": job, "metrics_path": METRICS_PATH,
          **({"basic_auth": {"username": auth[job][0], "password_file": auth[job][1]}} if job in auth else {}),
+         **_client(job, secure),
          "static_configs": _static_configs(targets[job])}
         for job in JOB_NAMES
         if targets.get(job) and (job not in BY_NAME or not BY_NAME[job].prober or job in probers)

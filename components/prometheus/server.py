@@ -10,11 +10,17 @@ import pulumi_docker as docker
 
 from components.config import PrometheusConfig
 from components.containers import ServiceArgs, published_server, published_url, service_spec
+from components.web_access import WebServing
+from components.web_config import ServerFiles
 
 CONFIG_PATH = "/etc/prometheus/prometheus.yml"
 RULES_DIR = "/etc/prometheus/rules"
 SECRETS_DIR = "/etc/prometheus/secrets"
 PORT = 9090
+# With TLS: the web config, certificate and healthcheck client config under /etc/prometheus.
+FILES = ServerFiles("/etc/prometheus")
+# Its own password, for scraping itself and for the healthcheck.
+OWN_PASSWORD_FILE = f"{SECRETS_DIR}/prometheus-password"
 
 
 @dataclass(kw_only=True)
@@ -26,6 +32,8 @@ class PrometheusServerArgs(ServiceArgs):
     rule_files: Mapping[str, pulumi.Input[str]]
     # Files the config refers to that hold credentials (a scrape's password_file): uploaded as secrets.
     secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # https and basic auth on its port (tls.enabled), or None: plain http.
+    web: WebServing | None = None
 
 
 class PrometheusServer(pulumi.ComponentResource):
@@ -42,20 +50,28 @@ class PrometheusServer(pulumi.ComponentResource):
                     for name, text in sorted(args.rule_files.items())]
         uploads += [docker.ContainerUploadArgs(file=path, content=pulumi.Output.secret(content))
                     for path, content in sorted(args.secret_files.items())]
+        command = [
+            f"--config.file={CONFIG_PATH}",
+            "--storage.tsdb.path=/prometheus",
+            f"--storage.tsdb.retention.time={cfg.retention}",
+            # Prometheus 3 no longer ships console templates: no --web.console.* flags.
+        ]
+        # prom/prometheus is busybox-based: wget is there, curl is not.
+        healthcheck = ["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"]
+        web = args.web
+        if web is not None:
+            uploads += web.server_uploads(FILES, OWN_PASSWORD_FILE)
+            command.append(f"--web.config.file={FILES.web_config}")
+            # Every path asks for the password: promtool (in the image) checks /-/ready over https with it.
+            healthcheck = ["promtool", "check", "ready", f"--url=https://localhost:{PORT}",
+                           f"--http.config.file={FILES.client_config}"]
         spec = service_spec(
-            "prometheus", cfg, args,
-            command=[
-                f"--config.file={CONFIG_PATH}",
-                "--storage.tsdb.path=/prometheus",
-                f"--storage.tsdb.retention.time={cfg.retention}",
-                # Prometheus 3 no longer ships console templates: no --web.console.* flags.
-            ],
-            # prom/prometheus is busybox-based: wget is there, curl is not.
-            healthcheck=["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"],
-            uploads=uploads, secret_uploads=bool(args.secret_files),
+            "prometheus", cfg, args, command=command, healthcheck=healthcheck,
+            uploads=uploads, secret_uploads=bool(args.secret_files) or web is not None,
         )
         self.container = published_server(resource_name, self, spec=spec, port=PORT, host_port=cfg.port,
                                           data_path="/prometheus")
-        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret)
-        self.internal_url = f"http://{spec.container_name}:{PORT}"
+        scheme = "https" if web is not None else "http"
+        self.url = published_url(args.placement.bind_address, cfg.port, args.secret or args.placement.secret, scheme)
+        self.internal_url = f"{scheme}://{spec.container_name}:{PORT}"
         self.register_outputs({"url": self.url, "container": self.container.name})

@@ -7,6 +7,7 @@ receive them (camelCase keys, secrets kept as `SecretValue`) and the resource op
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import runpy
@@ -94,6 +95,17 @@ def fake_state(type_token: str, name: str, inputs: dict) -> dict:
     elif type_token == "random:index/randomPassword:RandomPassword":
         state["result"] = f"generated-{digest[:24]}"
         state["bcryptHash"] = f"$2a$10${digest[:53]}"
+    elif type_token == "random:index/randomId:RandomId":
+        raw = hashlib.sha256(digest.encode()).digest()[: int(inputs.get("byteLength", 16))]
+        state.update(hex=raw.hex(), b64Std=base64.b64encode(raw).decode(), b64Url=base64.urlsafe_b64encode(raw).decode())
+    elif type_token == "tls:index/privateKey:PrivateKey":
+        # Computed by the provider: fake PEMs named after the resource, so tests can follow them.
+        state["privateKeyPem"] = f"-----BEGIN EC PRIVATE KEY-----\nfake-key-{name}\n-----END EC PRIVATE KEY-----\n"
+        state["publicKeyPem"] = f"-----BEGIN PUBLIC KEY-----\nfake-public-{name}\n-----END PUBLIC KEY-----\n"
+    elif type_token == "tls:index/certRequest:CertRequest":
+        state["certRequestPem"] = f"-----BEGIN CERTIFICATE REQUEST-----\nfake-csr-{name}\n-----END CERTIFICATE REQUEST-----\n"
+    elif type_token in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+        state["certPem"] = f"-----BEGIN CERTIFICATE-----\nfake-cert-{name}\n-----END CERTIFICATE-----\n"
     elif type_token == "docker:index/container:Container":
         state.setdefault("name", name)
         state["networkDatas"] = []

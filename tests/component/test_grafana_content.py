@@ -35,8 +35,8 @@ def test_provider_points_at_grafana_with_secret_auth_after_it_is_healthy(program
 
 
 def test_provider_uses_loopback_when_grafana_binds_every_address():
-    program = run_program({"demo": True, "bindAddress": "0.0.0.0", "grafana": {"port": 3100}})
-    assert program.one(PROVIDER, "grafana-content-provider").inputs["url"] == "http://127.0.0.1:3100"
+    program = run_program({"demo": True, "bindAddress": "0.0.0.0", "tls": {"enabled": True}, "grafana": {"port": 3100}})
+    assert program.one(PROVIDER, "grafana-content-provider").inputs["url"] == "https://127.0.0.1:3100"
 
 
 def test_content_is_created_through_that_provider(program):
@@ -118,6 +118,6 @@ def test_dashboard_urls_follow_root_url():
 
 
 def test_provider_uses_ipv6_loopback_when_grafana_binds_every_ipv6_address():
-    program = run_program({"demo": True, "bindAddress": "::"})
-    assert program.one(PROVIDER, "grafana-content-provider").inputs["url"] == "http://[::1]:3000"
-    assert program.outputs["grafanaUrl"] == ("http://[::]:3000", False)
+    program = run_program({"demo": True, "bindAddress": "::", "tls": {"enabled": True}})
+    assert program.one(PROVIDER, "grafana-content-provider").inputs["url"] == "https://[::1]:3000"
+    assert program.outputs["grafanaUrl"] == ("https://[::]:3000", False)

@@ -113,13 +113,13 @@ def test_only_prometheus_and_grafana_publish_ports_bound_to_loopback(prod):
 
 
 def test_ports_follow_bind_address_and_configured_ports():
-    program = run_program({**PROD, "bindAddress": "10.1.2.3", "grafana": {"port": 3300},
+    program = run_program({**PROD, "bindAddress": "10.1.2.3", "tls": {"enabled": True}, "grafana": {"port": 3300},
                            "prometheus": {"port": 9999}}, PROD_SECRETS)
     found = containers(program)
     assert found["grafana"].inputs["ports"] == [{"internal": 3000, "external": 3300, "ip": "10.1.2.3", "protocol": "tcp"}]
     assert found["prometheus"].inputs["ports"] == [{"internal": 9090, "external": 9999, "ip": "10.1.2.3", "protocol": "tcp"}]
-    assert program.outputs["grafanaUrl"] == ("http://10.1.2.3:3300", False)
-    assert program.outputs["prometheusUrl"] == ("http://10.1.2.3:9999", False)
+    assert program.outputs["grafanaUrl"] == ("https://10.1.2.3:3300", False)
+    assert program.outputs["prometheusUrl"] == ("https://10.1.2.3:9999", False)
 
 
 def test_prometheus_runs_the_rendered_config_and_rules(prod):
@@ -402,26 +402,29 @@ def test_bad_config_registers_no_resource(config, key):
 
 # Every key with a value no default has, so each can be looked for in what the program registers.
 EVERY_KEY = {
+    "tls": {"enabled": True, "hosts": ["tls-host-marker.example"]},
+    "prometheusPassword": "prometheus-password-marker", "alertmanagerPassword": "alertmanager-password-marker",
     "bindAddress": "10.77.66.55", "network": "platform-net-marker", "restartPolicy": "on-failure",
     "grafana": {"port": 3777, "image": "grafana/grafana:12.1.7", "adminUser": "admin-marker",
                 "rootUrl": "https://grafana-marker.example.com/", "plugins": ["plugin-marker@1.2.3"],
                 "memoryMb": 777},
     "grafanaAdminPassword": PASSWORD,
-    "prometheus": {"port": 9777, "image": "prom/prometheus:v3.7.7", "retention": "77d",
+    "prometheus": {"port": 9777, "image": "prom/prometheus:v3.7.7", "retention": "77d", "user": "prom-user-marker",
                    "scrapeInterval": "17s", "evaluationInterval": "27s", "scrapeTimeout": "7s"},
     "exporters": {"redis": {"address": "redis://redis-marker:6379"},
                   "nginx": {"scrapeUri": "http://nginx-marker:8080/stub_status"},
                   "celery": {"brokerUrl": "amqp://broker-marker:5672//"}},
     "postgresDsn": DSN, "redisPassword": REDIS_PASSWORD,
     "targets": {"django": ["django-marker:8000"]},
-    "alertmanager": {"enabled": True, "port": 9778, "image": "prom/alertmanager:v0.28.7",
+    "alertmanager": {"enabled": True, "port": 9778, "image": "prom/alertmanager:v0.28.7", "user": "am-user-marker",
                      "receivers": [{"name": "receiver-marker", "type": "webhook", "url": "http://hook-marker:9/"}],
                      "heartbeat": {"url": "https://heartbeat-marker.example/ping", "repeatInterval": "7m"}},
 }
 MARKERS = ["10.77.66.55", "platform-net-marker", "on-failure", "3777", "12.1.7", "admin-marker", "grafana-marker",
            "plugin-marker", "9777", "v3.7.7", "77d", "17s", "27s", "redis-marker", "nginx-marker", "broker-marker",
            "django-marker", "9778", "v0.28.7", "receiver-marker", "hook-marker", "heartbeat-marker", PASSWORD,
-           "pg-secret-pass",
+           "pg-secret-pass", "tls-host-marker", "prometheus-password-marker", "alertmanager-password-marker",
+           "prom-user-marker", "am-user-marker",
            REDIS_PASSWORD]
 
 
@@ -439,12 +442,13 @@ def test_every_key_stored_as_a_secret_stays_one_wherever_it_goes():
 
 def test_the_same_config_without_secret_keys_shows_its_values():
     # The check above is not vacuous: unmarked, the values are right there.
-    program = run_program(EVERY_KEY, ["grafanaAdminPassword", "postgresDsn", "redisPassword"])
+    program = run_program(EVERY_KEY, ["grafanaAdminPassword", "postgresDsn", "redisPassword", "prometheusPassword",
+                                      "alertmanagerPassword"])
     texts = [t for r in program.resources for t in _plaintext_strings(r.inputs)]
     for marker in ("10.77.66.55", "on-failure", "admin-marker", "grafana-marker", "77d", "redis-marker",
-                   "nginx-marker", "django-marker", "v3.7.7"):
+                   "nginx-marker", "django-marker", "v3.7.7", "tls-host-marker", "prom-user-marker", "am-user-marker"):
         assert any(marker in text for text in texts), marker
-    assert program.outputs["grafanaUrl"] == ("http://10.77.66.55:3777", False)
+    assert program.outputs["grafanaUrl"] == ("https://10.77.66.55:3777", False)
 
 
 def _as_policy_sees_with_markers(value):
@@ -463,7 +467,7 @@ def _as_policy_sees_with_markers(value):
 @pytest.mark.parametrize("config, secret_keys", [
     ({"demo": True}, ()),
     (PROD, PROD_SECRETS),
-    ({**PROD, "alertmanager": {"enabled": True, "receivers": [
+    ({**PROD, "tls": {"enabled": True}, "alertmanager": {"enabled": True, "receivers": [
         {"name": "mail", "type": "email", "to": "a@b.c", "from": "x@b.c", "smarthost": "smtp:25",
          "auth_username": "u", "auth_password": "smtp-hunter2"},
         {"name": "chat", "type": "slack", "api_url": "https://hooks.slack.com/services/T/B/x", "channel": "#a"}],
@@ -490,13 +494,13 @@ def test_every_credential_the_program_passes_is_a_secret_output(config, secret_k
 
 def test_grafana_api_url_is_where_the_provider_connects():
     # CI: `pulumi up` on a runner reaches Grafana through an SSH forward, not the published port.
-    program = run_program({**PROD, "bindAddress": "10.0.4.12", "grafana": {"apiUrl": "http://127.0.0.1:13000"}},
-                          PROD_SECRETS)
+    lan = {**PROD, "bindAddress": "10.0.4.12", "tls": {"enabled": True}}
+    program = run_program({**lan, "grafana": {"apiUrl": "https://127.0.0.1:13000"}}, PROD_SECRETS)
     provider = program.one("pulumi:providers:grafana", "grafana-content-provider")
-    assert provider.inputs["url"] == "http://127.0.0.1:13000"
-    assert program.outputs["grafanaUrl"] == ("http://10.0.4.12:3000", False)  # what people open is unchanged
-    without = run_program({**PROD, "bindAddress": "10.0.4.12"}, PROD_SECRETS)
-    assert without.one("pulumi:providers:grafana", "grafana-content-provider").inputs["url"] == "http://10.0.4.12:3000"
+    assert provider.inputs["url"] == "https://127.0.0.1:13000"
+    assert program.outputs["grafanaUrl"] == ("https://10.0.4.12:3000", False)  # what people open is unchanged
+    without = run_program(lan, PROD_SECRETS)
+    assert without.one("pulumi:providers:grafana", "grafana-content-provider").inputs["url"] == "https://10.0.4.12:3000"
 
 
 def test_a_fleet_extra_targets_with_readable_instances_and_environment_labels():

@@ -128,6 +128,8 @@ def test_none_values_mean_not_given(form):
 # --------------------------------------------------------------------------- good input
 
 FULL = {
+    "tls": {"enabled": True, "hosts": ["monitoring.internal", "10.1.2.4"]},
+    "prometheusPassword": "prometheus-password-1", "alertmanagerPassword": "alertmanager-password-1",
     "bindAddress": "10.1.2.3",
     "network": "platform_net",
     "demo": False,
@@ -253,20 +255,56 @@ def test_pinned_images_and_digests_accepted(form, image):
     assert load_config(form({**BASE, "prometheus": {"image": image}})).prometheus.image == image
 
 
+TLS_ON = {"tls": {"enabled": True}}
+
+
 @pytest.mark.parametrize("spelling, canonical", [("0.0.0.0", "0.0.0.0"), ("::0", "::"),
                                                  ("0:0:0:0:0:0:0:0", "::"), ("0:0::1", "::1")])
 def test_bind_address_is_an_ip_kept_in_canonical_form(spelling, canonical):
-    # The model only checks it is an IP; the policy pack is what flags publishing on all interfaces.
-    assert load_config({**BASE, "bindAddress": spelling}).bind_address == canonical
+    assert load_config({**BASE, **TLS_ON, "bindAddress": spelling}).bind_address == canonical
 
 
-@pytest.mark.parametrize("address, root_url", [("::1", "http://[::1]:3000/"),
-                                               ("fd00::10", "http://[fd00::10]:3000/"),
-                                               ("192.168.1.5", "http://192.168.1.5:3000/")])
-def test_bind_address_ip_accepted_and_default_root_url(address, root_url):
-    cfg = load_config({**BASE, "bindAddress": address})
+@pytest.mark.parametrize("address, tls, root_url", [
+    ("::1", {}, "http://[::1]:3000/"), ("127.0.0.2", {}, "http://127.0.0.2:3000/"),
+    ("::1", TLS_ON, "https://[::1]:3000/"),
+    ("fd00::10", TLS_ON, "https://[fd00::10]:3000/"), ("192.168.1.5", TLS_ON, "https://192.168.1.5:3000/")])
+def test_bind_address_ip_accepted_and_default_root_url(address, tls, root_url):
+    cfg = load_config({**BASE, **tls, "bindAddress": address})
     assert cfg.bind_address == address
     assert cfg.grafana.root_url == root_url
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "::0", "10.1.2.3", "192.168.1.5", "fd00::10",
+                                     "::ffff:0.0.0.0", "::ffff:10.0.0.1"])
+def test_bind_beyond_loopback_without_tls_is_refused_saying_how_to_enable_it(address):
+    with pytest.raises(ConfigError) as failure:
+        load_config({**BASE, "bindAddress": address})
+    (line,) = failure.value.problems
+    assert line.startswith("monitoring:bindAddress: ") and "is not allowed: a loopback address" in line
+    assert "pulumi config set --path tls.enabled true" in line
+    with pytest.raises(ConfigError):
+        load_config({**BASE, "bindAddress": address, "tls": {"enabled": False}})
+
+
+@pytest.mark.parametrize("config, key, allowed", [
+    ({"prometheusPassword": "long-enough-pass"}, "prometheusPassword", "no password while tls.enabled is false"),
+    ({**TLS_ON, "prometheusPassword": "short"}, "prometheusPassword", "at least 12 characters"),
+    ({"tls": {"enabled": True, "certificate": "not a pem"}}, "tls.certificate", "PEM certificates"),
+    ({"tls": {"enabled": True, "certificate": "-----BEGIN CERTIFICATE-----\nYQ==\n-----END CERTIFICATE-----\n"}},
+     "tls.privateKey", "certificate and privateKey, both or neither"),
+    ({"tls": {"enabled": True, "certificate": "-----BEGIN CERTIFICATE-----\nYQ==\n-----END CERTIFICATE-----\n",
+              "privateKey": "-----BEGIN PRIVATE KEY-----\nYQ==\n-----END PRIVATE KEY-----\n"}},
+     "tls.caCertificate", "the PEM CA certificate that issued tls.certificate"),
+    ({"tls": {"enabled": True, "hosts": ["two words"]}}, "tls.hosts[0]", "a DNS name or an IP address"),
+    ({"prometheus": {"user": "a b"}}, "prometheus.user", "a user name"),
+])
+def test_tls_and_login_problems_name_key_value_and_what_is_allowed(config, key, allowed):
+    with pytest.raises(ConfigError) as failure:
+        load_config({**BASE, **config})
+    lines = [line for line in failure.value.problems if line.startswith(f"monitoring:{key}: ")]
+    assert len(lines) == 1 and allowed in lines[0], failure.value.problems
+    line = lines[0]
+    assert "long-enough-pass" not in line and "YQ==" not in line  # secrets shown by length only
 
 
 def test_default_root_url_follows_grafana_port():

@@ -34,7 +34,8 @@ from components.exporters.table import BY_NAME, EXPORTER_NAMES
 from components.prometheus.config import JOB_NAMES, render_prometheus_config
 from components.prometheus.rules import RULES_DIR
 from components.prometheus.targets import scrape_targets
-from components.types import FLOATING_TAGS, duration_ms, has_credentials
+from components.types import FLOATING_TAGS, duration_ms, has_credentials, is_loopback
+from components.web_config import client_settings
 from tests.tools import require_tool
 
 # What components/stack.py renders with (without importing Pulumi): `<project>-<stack>-<service>`
@@ -481,8 +482,12 @@ def raw_configs(draw: Any) -> dict[str, Any]:
     django = draw(scrape_targets_strategy(min_size=1))
     extra = {job: draw(probe_targets_strategy() if BY_NAME[job].prober else scrape_targets_strategy())
              for job in EXPORTERS if draw(BOOL)}
+    bind = draw(maybe(st.one_of(IPV4, IPV6)))
+    # Beyond loopback only with TLS (test_config.py covers the refusal).
+    tls_on = (bind is not None and not is_loopback(bind)) or draw(BOOL)
     config = {
-        "bindAddress": draw(maybe(st.one_of(IPV4, IPV6))),
+        "tls": as_stored(draw, {"enabled": draw(flag(tls_on))}) if tls_on or draw(BOOL) else None,
+        "bindAddress": bind,
         "network": draw(maybe(NETWORK)),
         "demo": draw(flag(demo)) if demo or draw(BOOL) else None,
         "restartPolicy": draw(maybe(choice(("no", "on-failure", "always", "unless-stopped")))),
@@ -501,6 +506,20 @@ def raw_configs(draw: Any) -> dict[str, Any]:
 
 # --- rendering as the stack does ------------------------------------------------------------
 
+def https_clients(cfg: StackConfig) -> dict[str, Any]:
+    """The https clients components/stack.py adds with tls.enabled (the same settings, these paths)."""
+    if not cfg.tls.enabled:
+        return {}
+    clients = {"prometheus": client_settings(ca_file="/etc/prometheus/tls/ca.crt", server_name=f"{PREFIX}-prometheus",
+                                             username=cfg.prometheus.user, password_file="/etc/prometheus/secrets/p"),
+               "grafana": client_settings(ca_file="/etc/prometheus/tls/ca.crt", server_name=f"{PREFIX}-grafana")}
+    if cfg.alertmanager.enabled:
+        clients["alertmanager"] = client_settings(ca_file="/etc/prometheus/tls/ca.crt",
+                                                  server_name=f"{PREFIX}-alertmanager", username=cfg.alertmanager.user,
+                                                  password_file="/etc/prometheus/secrets/a")
+    return clients
+
+
 def prometheus_yml(cfg: StackConfig) -> str:
     """prometheus.yml as components/stack.py renders it, the real rule files by absolute path."""
     targets = scrape_targets(
@@ -515,7 +534,7 @@ def prometheus_yml(cfg: StackConfig) -> str:
         scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
         scrape_timeout=p.scrape_timeout, targets=targets, rule_files=[str(RULES_DIR / "*.yml")],
         alertmanager_targets=am_targets, external_labels={"environment": "dev", **p.external_labels},
-        probers=probers)
+        probers=probers, https=https_clients(cfg))
     scraped = {job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
                for job in yaml.safe_load(text)["scrape_configs"]}
     expected = {job: [t["address"] if isinstance(t, dict) else t for t in targets[job]] for job in JOB_NAMES
@@ -572,7 +591,7 @@ LONG_HOST = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])  # 253 characters
 @given(raw=raw_configs())
 @example(raw={"demo": True})
 @example(raw={  # every upper bound, every receiver kind several times
-    "bindAddress": "::", "demo": False, "restartPolicy": "no", "network": "N" + "-" * 61 + "9",
+    "tls": {"enabled": True}, "bindAddress": "::", "demo": False, "restartPolicy": "no", "network": "N" + "-" * 61 + "9",
     "grafana": {"port": 65535, "image": "registry-1.docker.io:443/grafana/grafana:12.2.0", "adminUser": "a" * 64,
                 "rootUrl": "https://grafana.example.com:443/sub/path/", "plugins": ["grafana-clock-panel@2.1.8"],
                 "memoryMb": 1_048_576},

@@ -27,6 +27,7 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deser
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from components.web_config import render_web_config
 from policy import policies as p
 from policy.policies import POLICIES
 
@@ -89,7 +90,7 @@ def test_policy_names_and_levels():
     levels = {x.name: x.enforcement_level for x in POLICIES}
     assert levels == {
         "pinned-images": EnforcementLevel.MANDATORY,
-        "no-wildcard-bind": EnforcementLevel.MANDATORY,
+        "tls-beyond-loopback": EnforcementLevel.MANDATORY,
         "grafana-locked-down": EnforcementLevel.MANDATORY,
         "no-plaintext-credentials": EnforcementLevel.MANDATORY,
         "protected-data-volumes": EnforcementLevel.MANDATORY,
@@ -132,7 +133,7 @@ def test_pinned_images_skips_image_ids_and_preview_unknowns():
     assert violations("pinned-images", analyze_args(CONTAINER, container(image=UNKNOWN_STRING_VALUE))) == []
 
 
-# --- no-wildcard-bind ------------------------------------------------------------------
+# --- tls-beyond-loopback ---------------------------------------------------------------
 
 def _port(ip: Any) -> dict:
     port = {"internal": 3000, "external": 3000, "protocol": "tcp"}
@@ -141,28 +142,66 @@ def _port(ip: Any) -> dict:
     return port
 
 
-@pytest.mark.parametrize("ip", ["127.0.0.1", "10.0.0.5", "::1"])
-def test_no_wildcard_bind_accepts_specific_addresses(ip):
-    assert violations("no-wildcard-bind", analyze_args(CONTAINER, container(ports=[_port(ip)]))) == []
+HASH = "$2b$10$" + "a" * 53
+WEB_CONFIG = render_web_config(cert_file="/etc/prometheus/tls/server.crt", key_file="/etc/prometheus/tls/server.key",
+                               users={"prometheus": HASH})
+BEYOND = ["0.0.0.0", "::", "", None, "::0", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "[::]", "0000::", " 0.0.0.0 ",
+          "10.0.0.5", "192.168.1.20", "fd00::12"]
 
 
-@pytest.mark.parametrize("ip", ["0.0.0.0", "::", "", None, "::0", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0", "[::]",
-                                "0000::", " 0.0.0.0 "])
-def test_no_wildcard_bind_rejects_all_interfaces_and_docker_default(ip):
-    # Every spelling of "all interfaces" is parsed as one, not compared as text.
-    found = violations("no-wildcard-bind", analyze_args(CONTAINER, container(ports=[_port("127.0.0.1"), _port(ip)])))
-    assert len(found) == 1 and "3000" in found[0]
+def served(web_config: Any = WEB_CONFIG, flag: str = "--web.config.file=/etc/prometheus/web.yml", **inputs: Any) -> dict:
+    """A Prometheus-like container with a web config upload (as the program renders it)."""
+    return container(command=["--config.file=/etc/prometheus/prometheus.yml", flag],
+                     uploads=[{"file": "/etc/prometheus/web.yml", "content": web_config}], **inputs)
 
 
-def test_no_wildcard_bind_allowed_by_policy_config():
-    args = analyze_args(CONTAINER, container(ports=[_port("0.0.0.0")]), config={"allowPublicBind": True})
-    assert violations("no-wildcard-bind", args) == []
-    args = analyze_args(CONTAINER, container(ports=[_port("0.0.0.0")]), config={"allowPublicBind": False})
-    assert len(violations("no-wildcard-bind", args)) == 1
+@pytest.mark.parametrize("ip", ["127.0.0.1", "::1", "127.0.0.2", "::ffff:127.0.0.1"])
+def test_tls_beyond_loopback_accepts_loopback_without_tls(ip):
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, container(ports=[_port(ip)]))) == []
 
 
-def test_no_wildcard_bind_ignores_containers_without_ports():
-    assert violations("no-wildcard-bind", analyze_args(CONTAINER, container(ports=None))) == []
+@pytest.mark.parametrize("ip", BEYOND)
+def test_tls_beyond_loopback_rejects_plain_ports_beyond_loopback(ip):
+    # Every spelling of "all interfaces" is parsed as one, not compared as text; a LAN address counts too.
+    found = violations("tls-beyond-loopback",
+                       analyze_args(CONTAINER, container(ports=[_port("127.0.0.1"), _port(ip)])))
+    assert len(found) == 1 and "3000" in found[0] and "tls.enabled true" in found[0]
+
+
+@pytest.mark.parametrize("ip", BEYOND)
+def test_tls_beyond_loopback_accepts_a_web_config_with_tls_and_users(ip):
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, served(ports=[_port(ip)]))) == []
+    # The engine hands the policy the secret upload's plaintext; a Secret wrapper is read through too.
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, served(secret(WEB_CONFIG), ports=[_port(ip)]))) == []
+
+
+@pytest.mark.parametrize("web_config", [
+    "tls_server_config:\n  cert_file: /c\n  key_file: /k\n",  # TLS, nobody asked who is there
+    f"basic_auth_users:\n  prometheus: {HASH}\n",  # a password sent in clear
+    "basic_auth_users: {}\ntls_server_config:\n  cert_file: /c\n",  # no user at all
+])
+def test_tls_beyond_loopback_rejects_a_web_config_without_both(web_config):
+    assert len(violations("tls-beyond-loopback", analyze_args(CONTAINER, served(web_config, ports=[_port("0.0.0.0")])))) == 1
+
+
+def test_tls_beyond_loopback_rejects_a_flag_naming_another_file():
+    found = violations("tls-beyond-loopback", analyze_args(
+        CONTAINER, served(flag="--web.config.file=/elsewhere.yml", ports=[_port("10.0.0.5")])))
+    assert len(found) == 1
+
+
+def test_tls_beyond_loopback_accepts_grafana_over_https_only():
+    env = [f"{k}={v}" for k, v in p.GRAFANA_REQUIRED_ENV.items()]
+    https = container(envs=[*env, "GF_SERVER_PROTOCOL=https"], ports=[_port("0.0.0.0")])
+    plain = container(envs=[*env, "GF_SERVER_PROTOCOL=http"], ports=[_port("0.0.0.0")])
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, https)) == []
+    assert len(violations("tls-beyond-loopback", analyze_args(CONTAINER, plain))) == 1
+
+
+def test_tls_beyond_loopback_waits_for_unknowns_and_ignores_containers_without_ports():
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, container(ports=None))) == []
+    unknown = served(UNKNOWN_STRING_VALUE, ports=[_port("0.0.0.0")])
+    assert violations("tls-beyond-loopback", analyze_args(CONTAINER, unknown)) == []
 
 
 # --- grafana-locked-down ---------------------------------------------------------------
@@ -358,7 +397,7 @@ def test_analyze_reports_levels_and_handles_preview_unknowns():
     bad = container(image="prom/prometheus:latest", ports=[_port("0.0.0.0")], healthcheck=None,
                     envs=["REDIS_PASSWORD=hunter2"])
     found = {name: level for name, level, _ in analyze(CONTAINER, "bad", bad)}
-    assert found == {"pinned-images": analyzer_pb2.MANDATORY, "no-wildcard-bind": analyzer_pb2.MANDATORY,
+    assert found == {"pinned-images": analyzer_pb2.MANDATORY, "tls-beyond-loopback": analyzer_pb2.MANDATORY,
                      "no-plaintext-credentials": analyzer_pb2.MANDATORY,
                      "container-healthcheck": analyzer_pb2.ADVISORY}
     # Preview: the image is RemoteImage.image_id, still unknown. No policy trips on it.
@@ -531,3 +570,9 @@ def test_a_password_file_path_is_not_a_credential():
     uploads = [{"file": "/etc/prometheus/prometheus.yml",
                 "content": "  basic_auth:\n    username: prometheus\n    password_file: /etc/prometheus/secrets/x\n"}]
     assert violations("no-plaintext-credentials", analyze_args(CONTAINER, container(uploads=uploads))) == []
+
+
+def test_grafana_tls_key_path_is_not_a_credential_but_a_key_in_it_is():
+    assert p.plaintext_credentials({"envs": ["GF_SERVER_CERT_KEY=/etc/grafana/tls/server.key"]}) == []
+    assert p.plaintext_credentials({"envs": ["GF_SERVER_CERT_KEY=-----BEGIN EC PRIVATE KEY-----"]}) == [
+        ("envs", "env GF_SERVER_CERT_KEY")]

@@ -22,6 +22,7 @@ PURE_MODULES = [
     "components.config", "components.config.reference", "components.prometheus.config",
     "components.prometheus.rules", "components.alertmanager.config", "components.grafana.datasource",
     "components.demo.nginx", "components.demo.redis", "components.grafana.startup", "components.prometheus.targets",
+    "components.web_config",
     "dashboards", "dashboards.diff", "dashboards.diff.sources",
 ]
 PACKAGES = ("components", "dashboards", "policy")
