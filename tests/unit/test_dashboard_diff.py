@@ -302,8 +302,10 @@ def test_make_target_compares_base_with_the_working_tree_or_a_revision():
     def commands(*variables: str) -> str:
         make = shutil.which("make")
         assert make, "make is not installed"
-        return subprocess.run([make, "-n", "dashboard-diff", *variables], cwd=REPO_ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
+        # --no-print-directory: under an outer make (CI runs `make test`) make -n also prints
+        # "Entering directory" lines.
+        return subprocess.run([make, "--no-print-directory", "-n", "dashboard-diff", *variables], cwd=REPO_ROOT,
+                              check=True, capture_output=True, text=True).stdout.strip()
 
     assert commands() == '.venv/bin/python -m dashboards.diff --git "origin/main"'
     assert commands("BASE=v1", "HEAD_REV=topic") == '.venv/bin/python -m dashboards.diff --git "v1" "topic"'
