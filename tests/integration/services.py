@@ -629,10 +629,17 @@ def postgres_exporter(pg: Postgres) -> contextlib.AbstractContextManager[Exporte
     ], env=env)
 
 
-def redis_exporter(redis: Redis) -> contextlib.AbstractContextManager[Exporter]:
+def redis_exporter(redis: Redis, **settings: str) -> contextlib.AbstractContextManager[Exporter]:
+    """redis_exporter with the arguments and environment its row renders (the single-key checks
+    of the Celery queue among them), from the settings' defaults overridden by `settings`."""
+    from components.exporters.table import BY_NAME, EXPORTER_MODELS
+
+    row = BY_NAME["redis"]
+    values = {**EXPORTER_MODELS["redis"]().settings, "address": redis.address, **settings}
+    env = dict(os.environ, **{e.name: e.template.format(**values) for e in row.env if e.template is not None})
     return _exporter("redis", lambda port, tmp: [
-        "prometheus-redis-exporter", f"-redis.addr={redis.address}", f"-web.listen-address={HOST}:{port}",
-    ])
+        "prometheus-redis-exporter", *row.args(values), f"-web.listen-address={HOST}:{port}",
+    ], env=env)
 
 
 def nginx_exporter(nginx: Nginx) -> contextlib.AbstractContextManager[Exporter]:
