@@ -43,8 +43,8 @@ def test_content_is_created_through_that_provider(program):
     provider = program.one(PROVIDER, "grafana-content-provider")
     provider_ref = f"{provider.urn}::{provider.name}-id"
     content = program.of_type(DATA_SOURCE) + program.of_type(FOLDER) + program.of_type(DASHBOARD)
-    # One data source, the folder, five dashboards.
-    assert len(content) == 7
+    # One data source, the folder, seven dashboards.
+    assert len(content) == 9
     for resource in content:
         assert resource.options["provider"] == provider_ref, resource.name
 
@@ -68,12 +68,13 @@ def test_time_interval_follows_the_scrape_interval_and_version_the_image():
     assert json_data["prometheusVersion"] == "3.5.0"
 
 
-def test_five_dashboards_in_the_folder_with_the_exported_json(program):
+def test_every_dashboard_in_the_folder_with_the_exported_json(program):
     folder = program.one(FOLDER, "grafana-content-folder")
     assert folder.inputs == {"title": "Monitoring", "uid": "monitoring"}
     models = build_dashboards()
     assert {d.name for d in program.of_type(DASHBOARD)} == {f"grafana-content-{uid}" for uid in (
-        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers")}
+        "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers",
+        "probes", "celery")}
     data_source = program.one(DATA_SOURCE, "grafana-content-prometheus")
     for uid in DASHBOARD_UIDS:
         dashboard = program.one(DASHBOARD, f"grafana-content-{uid}")

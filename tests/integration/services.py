@@ -464,12 +464,34 @@ def django_app(pg: Postgres, redis: Redis) -> Iterator[DemoApp]:
 
 
 @dataclass
+class CeleryApp:
+    """The demo app's environment without its web server: what a Celery worker and Flower need
+    (the broker and the database), for a test that runs its own."""
+
+    env: dict[str, str]
+
+
+def celery_app(pg: Postgres, redis: Redis) -> CeleryApp:
+    return CeleryApp(demo_env(pg, redis, secrets.token_urlsafe(40)))
+
+
+@dataclass
 class Worker:
     process: Process
 
+    def _ready_lines(self) -> int:
+        return self.process.log_path.read_text(errors="replace").count(" ready.")
+
+    def start_again(self) -> None:
+        """Start the stopped worker again (same arguments and log) and wait until it is ready."""
+        before = self._ready_lines()
+        self.process.start()
+        wait_until(lambda: self._ready_lines() > before, timeout=60, what="the Celery worker to be ready again",
+                   proc=self.process)
+
 
 @contextlib.contextmanager
-def celery_worker(app: DemoApp) -> Iterator[Worker]:
+def celery_worker(app: DemoApp | CeleryApp) -> Iterator[Worker]:
     """A Celery worker sending task events (-E), solo pool (one process)."""
     with temp_dir("celery") as tmp:
         process = Process(
@@ -494,7 +516,7 @@ class Flower(Listening):
 
 
 @contextlib.contextmanager
-def flower(app: DemoApp) -> Iterator[Flower]:
+def flower(app: DemoApp | CeleryApp) -> Iterator[Flower]:
     """Flower: Celery metrics at /metrics (job "celery")."""
     with temp_dir("flower") as tmp:
         port = free_port()
