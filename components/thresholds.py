@@ -91,10 +91,15 @@ CONTAINER_MEMORY_PERCENT = Threshold(red=90, yellow=80, alert="ContainerMemoryNe
 # Starts of one container seen in 15 minutes (changes of container_start_time_seconds).
 CONTAINER_RESTARTS = Threshold(red=3, alert="ContainerRestartLoop", events="restarts")
 
+# Share of finished Celery tasks that failed over 5 minutes (per Flower instance).
+CELERY_FAILURE_PERCENT = Threshold(red=10, yellow=5, alert="CeleryHighTaskFailureRatio", ratio=True)
+# Tasks waiting in a broker queue (5-minute average; the alert also wants it still growing).
+CELERY_BACKLOG_TASKS = Threshold(red=100, alert="CeleryQueueBacklogGrowing", events="tasks")
+
 THRESHOLDS: tuple[Threshold, ...] = (
     CPU_PERCENT, MEMORY_PERCENT, DISK_PERCENT, HTTP_5XX_PERCENT, LATENCY_P95_SECONDS,
     PG_CACHE_HIT_PERCENT, PG_CONNECTIONS, REDIS_MEMORY_PERCENT, CONTAINER_MEMORY_PERCENT, CONTAINER_RESTARTS,
-    PROBE_SECONDS, CERTIFICATE_DAYS,
+    PROBE_SECONDS, CERTIFICATE_DAYS, CELERY_FAILURE_PERCENT, CELERY_BACKLOG_TASKS,
 )
 
 Steps = tuple[tuple[float | None, str], ...]

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from . import (
     application_performance,
+    celery,
     containers,
     database_performance,
     infrastructure_health,
@@ -17,7 +18,8 @@ from . import (
     system_overview,
 )
 
-_MODULES = (system_overview, application_performance, database_performance, infrastructure_health, containers, probes)
+_MODULES = (system_overview, application_performance, database_performance, infrastructure_health, containers, probes,
+            celery)
 
 DASHBOARD_UIDS: tuple[str, ...] = tuple(module.UID for module in _MODULES)
 

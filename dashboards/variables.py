@@ -75,3 +75,8 @@ def in_environment(job_selector: str) -> str:
     return f"{job_selector},{_IN_ENVIRONMENT}"
 PROBE = _instances("probe", "Probe", th.BLACKBOX)
 PROBES = f"{th.BLACKBOX},{_IN_ENVIRONMENT},{PROBE.matches()}"
+# Celery: the Flower instances (task events, workers) and the brokers' redis_exporters (queue lengths).
+FLOWER = _instances("flower", "Flower", th.CELERY)
+BROKER = _instances("broker", "Broker (Redis)", th.REDIS)
+CELERY = f"{th.CELERY},{_IN_ENVIRONMENT},{FLOWER.matches()}"
+BROKER_QUEUES = f"{th.REDIS},{_IN_ENVIRONMENT},{BROKER.matches()}"

@@ -26,6 +26,7 @@ ROUND = [
     ("POST", "/transactions/?outcome=rollback", None),
     ("POST", "/tasks/?task=add", None),
     ("POST", "/tasks/?task=record", None),
+    ("POST", "/tasks/?task=slow", None),
     ("POST", "/tasks/?task=fail", None),
 ]
 

@@ -140,7 +140,7 @@ def main(argv: list[str]) -> int:
 
 # Which job's instances each instance variable lists (for "one instance picked").
 VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                 "probe": "blackbox"}
+                 "probe": "blackbox", "flower": "celery", "broker": "redis"}
 
 
 def dashboard_loads(prom: services.Prometheus, fleet: services.Fleet, range_s: float, step_s: float,

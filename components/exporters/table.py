@@ -11,6 +11,7 @@ row here (plus its panels and alerts). Plain Python: no Pulumi import.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
@@ -36,6 +37,26 @@ def _redis_address(value: Any) -> str:
 
 
 RedisAddress = Annotated[str, BeforeValidator(_redis_address)]
+
+# redis_exporter's --check-single-keys list (the same flag in 1.45 and 1.79): comma-separated
+# `db<N>=<key>` or `<key>` (db 0); it reports each key's length as
+# redis_key_size{db="db<N>",key="<key>"}, 0 while the key does not exist (an empty Celery queue).
+CHECK_SINGLE_KEYS_HELP = ("comma-separated Redis keys, each db<N>=<key> or <key> (database 0), such as "
+                          "db0=celery or db0=celery,db1=emails: the Celery broker's queue lists; a key of "
+                          "letters, digits and . _ - : @ / + (no commas, '=', spaces or '%'); empty: no key checks")
+_SINGLE_KEY = re.compile(r"(?:db(?:0|[1-9][0-9]{0,3})=)?[A-Za-z0-9._\-:@/+]+")
+
+
+def _check_single_keys(value: Any) -> str:
+    if not isinstance(value, str):
+        raise not_allowed(CHECK_SINGLE_KEYS_HELP)
+    # Whole-string ASCII matches: redis_exporter URL-unescapes keys and trims spaces, so neither is let through.
+    if value and not all(_SINGLE_KEY.fullmatch(item) for item in value.split(",")):
+        raise not_allowed(CHECK_SINGLE_KEYS_HELP)
+    return value
+
+
+CheckSingleKeys = Annotated[str, BeforeValidator(_check_single_keys)]
 StubStatusUrl = Annotated[str, BeforeValidator(UrlKind(HTTP.schemes, "URL of nginx's stub_status page"))]
 # The broker transports Celery names for the brokers Flower can inspect (amqp and Redis ones).
 BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sentinel")
@@ -184,7 +205,15 @@ EXPORTERS: tuple[ExporterRow, ...] = (
         name="redis", title="Redis", image="oliver006/redis_exporter:v1.79.0", port=9121, memory_mb=128,
         settings={"address": Setting(RedisAddress, "redis://redis:6379", "Redis to watch: redis://host:port, "
                                      "rediss://host:port or host:port (its password: redisPassword).",
-                                     credentials_go_to="the secret key redisPassword")},
+                                     credentials_go_to="the secret key redisPassword"),
+                  # The broker's queue lists, so the Celery dashboard and alerts see the backlog.
+                  "checkSingleKeys": Setting(CheckSingleKeys, "db0=celery",
+                                             "Redis keys whose length redis_exporter reports (`redis_key_size`): "
+                                             "the Celery broker's queue lists, `db<N>=<queue>` comma-separated "
+                                             "(Celery's default queue `celery` in database 0); empty: none.")},
+        # A flag (the image's entrypoint is the exporter), not REDIS_EXPORTER_CHECK_SINGLE_KEYS: an
+        # env name containing KEY reads as a credential to the policy pack.
+        command=("--check-single-keys={checkSingleKeys}",),
         env=(Env("REDIS_ADDR", template="{address}"), Env("REDIS_PASSWORD", secret_from="redisPassword")),
         demo={"address": "redis_address", "redisPassword": "redis_password"},
         service_health=_service_up("redis_up"),

@@ -24,6 +24,7 @@ DATABASE = "database-performance"
 INFRASTRUCTURE = "infrastructure-health"
 CONTAINERS = "containers"
 PROBES = "probes"
+CELERY = "celery"
 
 
 class Shown(NamedTuple):
@@ -55,6 +56,10 @@ ALERT_DASHBOARDS: dict[str, Shown] = {
     "NginxDown": Shown(INFRASTRUCTURE),
     "CeleryNoWorkersOnline": Shown(INFRASTRUCTURE),
     "CeleryFlowerDown": Shown(INFRASTRUCTURE),
+    # Task throughput, failure ratio, runtimes, executing tasks and the broker's queue backlog.
+    "CeleryHighTaskFailureRatio": Shown(CELERY),
+    "CeleryQueueBacklogGrowing": Shown(CELERY),
+    "CeleryWorkersNotTakingTasks": Shown(CELERY, also=(INFRASTRUCTURE,)),
     "TargetDown": Shown(INFRASTRUCTURE),
     # No dashboard shows Prometheus' own health: these mark the infrastructure panels whose data
     # (and alerts) they put in doubt; the runbook gives the queries to run in Prometheus.

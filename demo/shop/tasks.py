@@ -21,6 +21,18 @@ def record_run(label: str, seconds: float = 0.0) -> int:
     return TaskRun.objects.create(task="record_run", result=label[:200]).pk
 
 
+# Slow tasks stay bounded: a demo worker is never held for long.
+SLOW_TASK_MAX_SECONDS = 5.0
+
+
+@shared_task
+def slow(seconds: float = 1.0) -> float:
+    """Takes its time, so the runtime p95 by task has a slow task to show."""
+    seconds = max(0.0, min(seconds, SLOW_TASK_MAX_SECONDS))
+    time.sleep(seconds)
+    return seconds
+
+
 class DemoTaskError(RuntimeError):
     pass
 

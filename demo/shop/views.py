@@ -109,7 +109,7 @@ def transactions(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def enqueue(request: HttpRequest) -> JsonResponse:
-    """Enqueues Celery tasks: ?task=add|record|fail."""
+    """Enqueues Celery tasks: ?task=add|record|slow|fail."""
     from . import tasks
 
     kind = request.GET.get("task", "add")
@@ -117,8 +117,10 @@ def enqueue(request: HttpRequest) -> JsonResponse:
         result = tasks.add.delay(2, 3)
     elif kind == "record":
         result = tasks.record_run.delay("from-web", 0.05)
+    elif kind == "slow":
+        result = tasks.slow.delay(1.0)
     elif kind == "fail":
         result = tasks.flaky.delay(True)
     else:
-        return JsonResponse({"error": "task is add, record or fail"}, status=400)
+        return JsonResponse({"error": "task is add, record, slow or fail"}, status=400)
     return JsonResponse({"task_id": result.id, "task": kind}, status=202)

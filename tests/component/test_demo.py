@@ -51,6 +51,8 @@ def test_exporters_and_targets_point_at_the_demo_services(demo):
         f"postgresql://demo:{db_password}@monitoring-dev-demo-postgres:5432/demo?sslmode=disable")}
     assert env_of(found["redis-exporter"]) == {"REDIS_ADDR": "redis://monitoring-dev-demo-redis:6379",
                                                 "REDIS_PASSWORD": SecretValue(redis_password)}
+    # The demo broker's Celery queue: the backlog panel and alert.
+    assert found["redis-exporter"].inputs["command"] == ["--check-single-keys=db0=celery"]
     assert found["nginx-exporter"].inputs["command"] == [
         "--nginx.scrape-uri=http://monitoring-dev-demo-nginx:8080/stub_status"]
     assert env_of(found["celery-exporter"])["CELERY_BROKER_URL"] == SecretValue(

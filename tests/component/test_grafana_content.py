@@ -44,7 +44,7 @@ def test_content_is_created_through_that_provider(program):
     provider_ref = f"{provider.urn}::{provider.name}-id"
     content = program.of_type(DATA_SOURCE) + program.of_type(FOLDER) + program.of_type(DASHBOARD)
     # One data source, the folder, one dashboard per uid.
-    assert len(content) == 2 + len(DASHBOARD_UIDS) == 8
+    assert len(content) == 2 + len(DASHBOARD_UIDS) == 9
     for resource in content:
         assert resource.options["provider"] == provider_ref, resource.name
 
@@ -74,7 +74,7 @@ def test_every_dashboard_in_the_folder_with_the_exported_json(program):
     models = build_dashboards()
     assert {d.name for d in program.of_type(DASHBOARD)} == {f"grafana-content-{uid}" for uid in (
         "system-overview", "application-performance", "database-performance", "infrastructure-health", "containers",
-        "probes")}
+        "probes", "celery")}
     data_source = program.one(DATA_SOURCE, "grafana-content-prometheus")
     for uid in DASHBOARD_UIDS:
         dashboard = program.one(DASHBOARD, f"grafana-content-{uid}")

@@ -205,7 +205,7 @@ EXPECTED_METRICS = {
                  "pg_stat_database_tup_inserted", "pg_stat_database_tup_updated",
                  "pg_stat_database_tup_deleted", "pg_database_size_bytes"],
     "redis": ["redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients",
-              "redis_commands_processed_total"],
+              "redis_commands_processed_total", "redis_key_size"],
     "nginx": ["nginx_up", "nginx_connections_active", "nginx_http_requests_total"],
     "django": ["django_http_requests_total_by_method_total",
                "django_http_responses_total_by_status_view_method_total",
@@ -213,7 +213,8 @@ EXPECTED_METRICS = {
                "django_http_requests_total_by_view_transport_method_total",
                "django_model_inserts_total", "django_model_updates_total", "django_model_deletes_total",
                "django_http_exceptions_total_by_type_total"],
-    "celery": ["flower_events_total", "flower_worker_online", "flower_task_runtime_seconds_bucket"],
+    "celery": ["flower_events_total", "flower_worker_online", "flower_task_runtime_seconds_bucket",
+               "flower_worker_number_of_currently_executing_tasks"],
     "blackbox": ["probe_success", "probe_duration_seconds", "probe_ssl_earliest_cert_expiry"],
 }
 

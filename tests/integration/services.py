@@ -464,12 +464,34 @@ def django_app(pg: Postgres, redis: Redis) -> Iterator[DemoApp]:
 
 
 @dataclass
+class CeleryApp:
+    """The demo app's environment without its web server: what a Celery worker and Flower need
+    (the broker and the database), for a test that runs its own."""
+
+    env: dict[str, str]
+
+
+def celery_app(pg: Postgres, redis: Redis) -> CeleryApp:
+    return CeleryApp(demo_env(pg, redis, secrets.token_urlsafe(40)))
+
+
+@dataclass
 class Worker:
     process: Process
 
+    def _ready_lines(self) -> int:
+        return self.process.log_path.read_text(errors="replace").count(" ready.")
+
+    def start_again(self) -> None:
+        """Start the stopped worker again (same arguments and log) and wait until it is ready."""
+        before = self._ready_lines()
+        self.process.start()
+        wait_until(lambda: self._ready_lines() > before, timeout=60, what="the Celery worker to be ready again",
+                   proc=self.process)
+
 
 @contextlib.contextmanager
-def celery_worker(app: DemoApp) -> Iterator[Worker]:
+def celery_worker(app: DemoApp | CeleryApp) -> Iterator[Worker]:
     """A Celery worker sending task events (-E), solo pool (one process)."""
     with temp_dir("celery") as tmp:
         process = Process(
@@ -494,7 +516,7 @@ class Flower(Listening):
 
 
 @contextlib.contextmanager
-def flower(app: DemoApp) -> Iterator[Flower]:
+def flower(app: DemoApp | CeleryApp) -> Iterator[Flower]:
     """Flower: Celery metrics at /metrics (job "celery")."""
     with temp_dir("flower") as tmp:
         port = free_port()
@@ -629,10 +651,17 @@ def postgres_exporter(pg: Postgres) -> contextlib.AbstractContextManager[Exporte
     ], env=env)
 
 
-def redis_exporter(redis: Redis) -> contextlib.AbstractContextManager[Exporter]:
+def redis_exporter(redis: Redis, **settings: str) -> contextlib.AbstractContextManager[Exporter]:
+    """redis_exporter with the arguments and environment its row renders (the single-key checks
+    of the Celery queue among them), from the settings' defaults overridden by `settings`."""
+    from components.exporters.table import BY_NAME, EXPORTER_MODELS
+
+    row = BY_NAME["redis"]
+    values = {**EXPORTER_MODELS["redis"]().settings, "address": redis.address, **settings}
+    env = dict(os.environ, **{e.name: e.template.format(**values) for e in row.env if e.template is not None})
     return _exporter("redis", lambda port, tmp: [
-        "prometheus-redis-exporter", f"-redis.addr={redis.address}", f"-web.listen-address={HOST}:{port}",
-    ])
+        "prometheus-redis-exporter", *row.args(values), f"-web.listen-address={HOST}:{port}",
+    ], env=env)
 
 
 def nginx_exporter(nginx: Nginx) -> contextlib.AbstractContextManager[Exporter]:

@@ -32,7 +32,7 @@ ENVIRONMENT = services.FLEET_ENVIRONMENT
 MODELS = live_dashboards()
 # Which job's instances each instance variable lists.
 VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                 "probe": "blackbox"}
+                 "probe": "blackbox", "flower": "celery", "broker": "redis"}
 # Panels with data for some instances only: an http URL has no certificate to expire.
 ONLY_FOR = {("probes", "Certificate Expiry"): lambda instance: instance.startswith("https://")}
 # The down-type alerts: the ones that say an instance is gone.

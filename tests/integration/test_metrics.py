@@ -30,3 +30,8 @@ def test_exceptions_and_celery_tasks_were_recorded(prometheus_ready):
     assert prom.query('sum(pg_stat_database_xact_rollback{job="postgres",datname="demo"}) > 0')
     assert prom.query('flower_events_total{job="celery",type="task-succeeded"} > 0')
     assert prom.query('flower_events_total{job="celery",type="task-failed"} > 0')
+    # The slow task ran (about 1 s: above the 0.75 s bucket) and the broker's queue is checked.
+    assert prom.query('flower_task_runtime_seconds_count{job="celery",task="shop.tasks.slow"} > 0')
+    assert prom.query('flower_task_runtime_seconds_bucket{job="celery",task="shop.tasks.slow",le="0.75"}'
+                      ' < ignoring (le) flower_task_runtime_seconds_count{job="celery",task="shop.tasks.slow"}')
+    assert prom.query('redis_key_size{job="redis",db="db0",key="celery"}')

@@ -2,7 +2,7 @@
 
 One round produces every kind of data the dashboards show: 2xx, 4xx and 5xx
 responses, an exception, model inserts/updates/deletes, database transactions
-that commit and that roll back, and Celery tasks (succeeding and failing).
+that commit and that roll back, and Celery tasks (succeeding, slow and failing).
 
 `run_rounds` runs a fixed number of rounds (bounded in count and time);
 `BackgroundWorkload` keeps a slow trickle going in a thread (bounded too) so
@@ -77,6 +77,8 @@ def one_round(session: requests.Session, base_url: str, stats: WorkloadStats, n:
     call("POST", "/tasks/?task=record")                             # Celery: success + DB insert
     if n % 3 == 0:
         call("POST", "/tasks/?task=fail")                           # Celery: failure
+    if n % 3 == 1:
+        call("POST", "/tasks/?task=slow")                           # Celery: a 1 s task (runtime p95)
     stats.rounds += 1
 
 

@@ -497,6 +497,19 @@ BAD = [
      "exporters.redis.address", "redis://redis:99999", "host:port"),
     ("celery-broker-no-scheme", {"exporters": {"celery": {"brokerUrl": "redis:6379/0"}}},
      "exporters.celery.brokerUrl", "redis:6379/0", "redis://"),
+    # redis_exporter's single-key checks: db<N>=<key>, comma-separated, nothing it would read differently
+    ("redis-keys-space", {"exporters": {"redis": {"checkSingleKeys": "db0=cel ery"}}},
+     "exporters.redis.checkSingleKeys", "db0=cel ery", "db<N>=<key>"),
+    ("redis-keys-empty-item", {"exporters": {"redis": {"checkSingleKeys": "db0=celery,"}}},
+     "exporters.redis.checkSingleKeys", "db0=celery,", "comma-separated"),
+    ("redis-keys-bad-db", {"exporters": {"redis": {"checkSingleKeys": "database0=celery"}}},
+     "exporters.redis.checkSingleKeys", "database0=celery", "db<N>=<key>"),
+    ("redis-keys-two-equals", {"exporters": {"redis": {"checkSingleKeys": "db0=a=b"}}},
+     "exporters.redis.checkSingleKeys", "db0=a=b", "'='"),
+    ("redis-keys-escaped", {"exporters": {"redis": {"checkSingleKeys": "db0=a%2Cb"}}},
+     "exporters.redis.checkSingleKeys", "db0=a%2Cb", "'%'"),
+    ("redis-keys-not-string", {"exporters": {"redis": {"checkSingleKeys": ["db0=celery"]}}},
+     "exporters.redis.checkSingleKeys", ["db0=celery"], "db<N>=<key>"),
     ("celery-broker-http", {"exporters": {"celery": {"brokerUrl": "http://flower:5555"}}},
      "exporters.celery.brokerUrl", "http://flower:5555", "amqp://"),
     ("alertmanager-enabled-not-bool", {"alertmanager": {"enabled": "maybe"}}, "alertmanager.enabled", "maybe", "true or false"),
@@ -853,3 +866,18 @@ def test_runbook_url_default_and_set():
     assert load_config(BASE).prometheus.runbook_url is None
     url = "https://github.com/acme/monitoring/blob/main/docs/runbooks.md"
     assert load_config({**BASE, "prometheus": {"runbookUrl": url}}).prometheus.runbook_url == url
+
+
+@pytest.mark.parametrize("keys", ["db0=celery", "celery", "db0=celery,db0=emails,db12=reports.high", ""])
+def test_redis_single_key_checks_accepted_as_given(keys):
+    cfg = load_config({**BASE, "exporters": {"redis": {"checkSingleKeys": keys}}})
+    assert cfg.exporters["redis"].settings["checkSingleKeys"] == keys
+
+
+def test_redis_single_key_checks_default_to_celerys_queue_on_the_command_line():
+    from components.exporters.table import BY_NAME
+
+    cfg = load_config(BASE)
+    assert cfg.exporters["redis"].settings["checkSingleKeys"] == "db0=celery"
+    # The row renders it into redis_exporter's flag (the same in 1.45 and 1.79).
+    assert BY_NAME["redis"].args(cfg.exporters["redis"].settings) == ["--check-single-keys=db0=celery"]

@@ -25,7 +25,7 @@ SCHEMA_DIR = REPO_ROOT / "tests" / "fixtures" / "grafana-schemas"
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
 JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox", "cadvisor"}
 VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname", "probe",
-                  "docker_host", "container"}
+                  "docker_host", "container", "flower", "broker"}
 
 G, R, Y = "green", "red", "yellow"
 BASE = ((None, G),)  # panels for which SPEC lists no thresholds: a single green base step
@@ -83,6 +83,14 @@ EXPECTED = {
         ("Certificate Expiry", "bargauge", "d", ((None, R), (3, Y), (14, G))),
         ("Probe Latency", "timeseries", "s", ((None, G), (1, Y), (2, R))),
     ],
+    # Celery (issue item 3): Flower's task events and the broker's queue lengths.
+    "celery": [
+        ("Task Throughput by State", "timeseries", "ops", BASE),
+        ("Task Failure Ratio", "timeseries", "percent", ((None, G), (5, Y), (10, R))),
+        ("Task Runtime p95 by Task", "timeseries", "s", BASE),
+        ("Tasks Executing", "timeseries", "short", BASE),
+        ("Queue Backlog", "timeseries", "short", ((None, G), (100, R))),
+    ],
 }
 EXPECTED_COUNTS = {
     "system-overview": 6,
@@ -91,6 +99,7 @@ EXPECTED_COUNTS = {
     "infrastructure-health": 7,
     "containers": 5,
     "probes": 3,
+    "celery": 5,
 }
 SPEC_DASHBOARDS = ("system-overview", "application-performance", "database-performance", "infrastructure-health")
 
@@ -133,6 +142,7 @@ def test_uids_and_order(models):
         "infrastructure-health",
         "containers",
         "probes",
+        "celery",
     )
     assert list(models) == list(DASHBOARD_UIDS)
     for uid, model in models.items():
@@ -554,10 +564,11 @@ EXPECTED_VARIABLES = {
     "infrastructure-health": ["environment", "host", "redis_instance"],
     "containers": ["environment", "docker_host", "container"],
     "probes": ["environment", "probe"],
+    "celery": ["environment", "flower", "broker"],
 }
 # The job whose instances each instance variable lists.
 VARIABLE_JOB = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                "docker_host": "cadvisor", "probe": "blackbox"}
+                "docker_host": "cadvisor", "probe": "blackbox", "flower": "celery", "broker": "redis"}
 
 
 def query_variables(model):
@@ -784,3 +795,35 @@ def test_annotation_and_link_schema_check_catches_errors(schema_registry, models
     model = json.loads(json.dumps(models["probes"]))
     del model["links"][0]["keepTime"]
     assert _errors(schema_registry, "dashboard.jsonschema.json", "", model)
+
+
+# --- celery (Flower and the broker's queues) ------------------------------------------------------------
+
+
+CELERY_SELECTOR = 'job="celery",environment=~"$environment",instance=~"$flower"'
+
+
+def test_celery_panels_read_flower_and_the_broker_queues(models):
+    uid = "celery"
+    (throughput,) = exprs_of(panel_by_title(models, uid, "Task Throughput by State"))
+    assert throughput == ('sum by (environment, instance, type) (rate(flower_events_total{' + CELERY_SELECTOR
+                          + ',type=~"task-.*"}[$__rate_interval]))')
+    # The failure ratio the alert judges, recorded over a fixed 5m window.
+    assert exprs_of(panel_by_title(models, uid, "Task Failure Ratio")) == [
+        f"100 * instance:flower_task_failures:ratio_rate5m{{{CELERY_SELECTOR}}}"]
+    (runtime,) = exprs_of(panel_by_title(models, uid, "Task Runtime p95 by Task"))
+    assert runtime.startswith("histogram_quantile(0.95, sum by (environment, instance, task, le) (rate("
+                              "flower_task_runtime_seconds_bucket{")
+    (executing,) = exprs_of(panel_by_title(models, uid, "Tasks Executing"))
+    assert f"flower_worker_number_of_currently_executing_tasks{{{CELERY_SELECTOR}}}" in executing
+    backlog = panel_by_title(models, uid, "Queue Backlog")
+    assert exprs_of(backlog) == ['max by (environment, instance, db, key) (redis_key_size{job="redis",'
+                                 'environment=~"$environment",instance=~"$broker"})']
+    # Legends name the instance and what the series is of (state, task, worker, queue).
+    legends = {p["title"]: p["targets"][0]["legendFormat"] for p in models[uid]["panels"]}
+    assert legends == {"Task Throughput by State": "{{instance}} {{type}}", "Task Failure Ratio": "{{instance}}",
+                       "Task Runtime p95 by Task": "{{instance}} {{task}}",
+                       "Tasks Executing": "{{instance}} {{worker}}", "Queue Backlog": "{{instance}} {{db}} {{key}}"}
+    for title in ("Task Failure Ratio", "Queue Backlog"):
+        assert panel_by_title(models, uid, title)["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"][
+            "mode"] == "dashed", title

@@ -88,6 +88,7 @@ def test_issue_alerts_exist():
         "PrometheusRemoteWriteFailing", "PrometheusRemoteWriteBehind", "Watchdog",
         "ProbeFailed", "ProbeSlow", "ProbeCertificateExpiresIn14Days", "ProbeCertificateExpiresIn3Days",
         "ContainerMemoryNearLimit", "ContainerRestartLoop",
+        "CeleryHighTaskFailureRatio", "CeleryQueueBacklogGrowing", "CeleryWorkersNotTakingTasks",
     }
     assert {a["alert"] for a in ALERTS} == expected
 

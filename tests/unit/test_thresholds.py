@@ -276,6 +276,8 @@ PANELS: dict[tuple[str, str], tuple[Threshold, str]] = {
     ("containers", "Restarts (last 15 min)"): (th.CONTAINER_RESTARTS, "short"),
     ("probes", "Probe Latency"): (th.PROBE_SECONDS, "s"),
     ("probes", "Certificate Expiry"): (th.CERTIFICATE_DAYS, "d"),
+    ("celery", "Task Failure Ratio"): (th.CELERY_FAILURE_PERCENT, "percent"),
+    ("celery", "Queue Backlog"): (th.CELERY_BACKLOG_TASKS, "short"),
 }
 # Thresholds no panel shows.
 NOT_SHOWN = {id(th.REDIS_MEMORY_PERCENT)}
