@@ -38,6 +38,7 @@ from components.web_config import (
 )
 
 from . import services
+from .alerting_services import WebhookReceiver, webhook_receiver
 from .services import HOST, Process, running, temp_dir, wait_until
 
 PROMETHEUS_NAME, ALERTMANAGER_NAME = "monitoring-itest-prometheus", "monitoring-itest-alertmanager"
@@ -159,9 +160,17 @@ def serve(name: str, server_name: str, pki: Pki, user: str, command) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def alertmanager(pki) -> Iterator[Server]:
+def heartbeat() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="module")
+def alertmanager(pki, heartbeat) -> Iterator[Server]:
+    # The Watchdog's heartbeat is a real webhook: the alert's whole path runs in TLS mode.
     config = load_config({"demo": True, "alertmanager": {
         "enabled": True, "receivers": [{"name": "hook", "type": "webhook", "url": f"http://{HOST}:9/unused"}],
+        "heartbeat": {"url": heartbeat.url, "repeatInterval": "2s"},
         "groupWait": "1s", "groupInterval": "1s"}})
     text = render_alertmanager_config(config.alertmanager)
 
@@ -273,3 +282,13 @@ def test_the_healthchecks_client_configs_log_in(prometheus, alertmanager):
     client = yaml.safe_load(prometheus.client_config.read_text())
     assert client == {"basic_auth": job["basic_auth"], "tls_config": job["tls_config"]}
     assert client["tls_config"]["server_name"] == PROMETHEUS_NAME
+
+
+def test_the_watchdog_reaches_the_heartbeat_webhook_through_tls_and_basic_auth(prometheus, alertmanager, heartbeat):
+    """End to end in TLS mode: Prometheus (https, basic auth) -> Alertmanager (https, basic auth)
+    -> the heartbeat receiver, as the stack routes it."""
+    def is_watchdog(body: dict) -> bool:
+        return any(a.get("labels", {}).get("alertname") == "Watchdog" for a in body.get("alerts", []))
+
+    assert heartbeat.wait_for(is_watchdog, timeout=40) is not None, heartbeat.describe()
+
