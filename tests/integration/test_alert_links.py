@@ -81,6 +81,7 @@ EXPECTED_MARKS = {
     "infrastructure-health": {"DjangoDown", "TargetDown"},
     "containers": set(),
     "probes": set(),
+    "celery": set(),
 }
 
 
