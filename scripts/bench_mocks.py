@@ -20,18 +20,23 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from components.exporters.table import EXPORTER_NAMES  # noqa: E402
+from components.exporters.table import BY_NAME, EXPORTER_NAMES  # noqa: E402
 from tests.component.harness import run_program  # noqa: E402
 
 FLEET_SIZES = (1, 10, 100, 1000)
 
 
 def fleet(size: int) -> dict:
-    """`targets` with `size` extra targets over the fixed jobs (django's replace the default)."""
+    """`targets` with `size` extra targets over the fixed jobs (django's replace the default);
+    a prober's (blackbox) are URLs."""
     jobs = (*EXPORTER_NAMES, "django")
     targets: dict[str, list] = {job: [] for job in jobs}
     for index in range(size):
         job = jobs[index % len(jobs)]
+        if job in BY_NAME and BY_NAME[job].prober:
+            url = f"https://site-{index}.fleet.internal/healthz"
+            targets[job].append({"url": url, "labels": {"role": "site"}} if index % 2 else url)
+            continue
         address = f"host-{index}.fleet.internal:{9100 + index % 7}"
         targets[job].append({"address": address, "labels": {"host": f"host-{index}", "role": "app"}}
                             if index % 2 else address)
