@@ -1,5 +1,5 @@
 # Entry points; each is documented in the README.
-.PHONY: test up down dashboards dashboard-diff bench-mocks bench-panels bench-panels-fleet
+.PHONY: test up down dashboards dashboard-diff bench-mocks bench-panels bench-panels-fleet bench-scale
 
 # The whole test suite: installs Debian and PyPI packages it needs, then runs pytest.
 test:
@@ -35,3 +35,10 @@ bench-panels:
 # The same on the fleet of the integration suite, and each dashboard loaded whole (all panel queries at once).
 bench-panels-fleet:
 	.venv/bin/python scripts/bench_panels.py --fleet
+
+# Every dashboard loaded over 1h, 24h and 7d on a synthetic fleet's TSDB (HOSTS x DAYS; SIZES=5,20,50 for several).
+HOSTS ?= 20
+DAYS ?= 7
+SIZES ?=
+bench-scale:
+	.venv/bin/python scripts/bench_scale.py --hosts $(HOSTS) --days $(DAYS) $(if $(SIZES),--sizes $(SIZES))

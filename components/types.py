@@ -132,6 +132,21 @@ class Megabytes:
         return value
 
 
+@dataclass(frozen=True)
+class WholeNumber:
+    """A whole number from `minimum` to `maximum`, as a number or as ASCII digits (Pulumi stores text)."""
+
+    minimum: int
+    maximum: int
+
+    def __call__(self, value: Any) -> int:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
+            raise not_allowed(f"a whole number from {self.minimum} to {self.maximum}")
+        return value
+
+
 def megabytes(minimum: int) -> BeforeValidator:
     """Metadata for `Annotated[int, megabytes(128)]`."""
     return BeforeValidator(Megabytes(minimum))

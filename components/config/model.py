@@ -42,6 +42,7 @@ from components.types import (
     NotAllowed,
     Port,
     UrlKind,
+    WholeNumber,
     check_host_port,
     duration_ms,
     has_credentials,
@@ -264,6 +265,17 @@ class PrometheusConfig(Model):
         json_schema_extra={"default_text": "`10s` (the interval, if shorter)"},
         description="Scrape timeout, at most the scrape interval.")
     memory_mb: Annotated[int, megabytes(256)] = Field(1024, description="Memory limit of the container, MB.")
+    # Grafana's data proxy gives up after 30 s: a query still running past that burns CPU for nobody.
+    query_timeout: Annotated[str, BeforeValidator(DurationRange("1s", "10m"))] = Field(
+        "30s", description="Longest a query may run before Prometheus cancels it (`--query.timeout`); Grafana's "
+                           "data proxy stops waiting at 30s. See [Query limits](#query-limits-and-memory).")
+    # About 16 bytes a sample: 20M is ~320 MB, within the default 1024 MB limit beside the head block.
+    query_max_samples: Annotated[int, BeforeValidator(WholeNumber(1_000_000, 1_000_000_000))] = Field(
+        20_000_000, description="Most samples one query may hold in memory at once (`--query.max-samples`); "
+                                "about 16 bytes each. See [Query limits](#query-limits-and-memory).")
+    query_max_concurrency: Annotated[int, BeforeValidator(WholeNumber(1, 200))] = Field(
+        20, description="Queries run at once (`--query.max-concurrency`); more wait in line, they are not "
+                        "refused. See [Query limits](#query-limits-and-memory).")
     remote_write: Annotated[tuple[RemoteWrite, ...], BeforeValidator(_a_list)] = Field(
         (), description="Long-term or central stores to send every series to (`remote_write`): `url`, "
                         "`basicAuth` {username, password} or `bearerToken` (secrets), `headers`, "

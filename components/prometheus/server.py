@@ -23,6 +23,12 @@ FILES = ServerFiles("/etc/prometheus")
 OWN_PASSWORD_FILE = f"{SECRETS_DIR}/prometheus-password"
 
 
+def query_limit_flags(cfg: PrometheusConfig) -> list[str]:
+    """Query limits, so that a dashboard over a long range on a big fleet cannot take the server down."""
+    return [f"--query.timeout={cfg.query_timeout}", f"--query.max-samples={cfg.query_max_samples}",
+            f"--query.max-concurrency={cfg.query_max_concurrency}"]
+
+
 @dataclass(kw_only=True)
 class PrometheusServerArgs(ServiceArgs):
     config: PrometheusConfig
@@ -54,6 +60,7 @@ class PrometheusServer(pulumi.ComponentResource):
             f"--config.file={CONFIG_PATH}",
             "--storage.tsdb.path=/prometheus",
             f"--storage.tsdb.retention.time={cfg.retention}",
+            *query_limit_flags(cfg),
             # Prometheus 3 no longer ships console templates: no --web.console.* flags.
         ]
         # prom/prometheus is busybox-based: wget is there, curl is not.

@@ -155,6 +155,9 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
         "--config.file=/etc/prometheus/prometheus.yml",
         "--storage.tsdb.path=/prometheus",
         "--storage.tsdb.retention.time=15d",
+        "--query.timeout=30s",
+        "--query.max-samples=20000000",
+        "--query.max-concurrency=20",
     ]  # Prometheus 3 ships no console templates: no --web.console.* flags
     assert container.inputs["volumes"] == [{"containerPath": "/prometheus", "volumeName": "monitoring-dev-prometheus-data"}]
     assert container.inputs["healthcheck"] == {
@@ -176,6 +179,15 @@ def test_scrape_settings_and_retention_come_from_config():
     django = next(j for j in rendered["scrape_configs"] if j["job_name"] == "django")
     assert django["static_configs"] == [{"targets": ["web-1:8000", "web-2:8000"]}]
     assert "--storage.tsdb.retention.time=30d" in container.inputs["command"]
+
+
+def test_query_limits_come_from_config():
+    program = run_program({**PROD, "prometheus": {"queryTimeout": "1m30s", "queryMaxSamples": "5000000",
+                                                  "queryMaxConcurrency": 4, "memoryMb": 2048}}, PROD_SECRETS)
+    container = containers(program)["prometheus"]
+    assert container.inputs["command"][3:] == [
+        "--query.timeout=1m30s", "--query.max-samples=5000000", "--query.max-concurrency=4"]
+    assert container.inputs["memory"] == 2048
 
 
 def test_grafana_is_locked_down_with_a_secret_admin_password(prod):

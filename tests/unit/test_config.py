@@ -140,7 +140,7 @@ FULL = {
     "grafanaAdminPassword": PASSWORD,
     "prometheus": {"port": 9191, "image": "prom/prometheus@" + DIGEST, "retention": "30d",
                    "scrapeInterval": "30s", "evaluationInterval": "1m", "scrapeTimeout": "30s",
-                   "memoryMb": 2048},
+                   "memoryMb": 2048, "queryTimeout": "2m", "queryMaxSamples": "50000000", "queryMaxConcurrency": 8},
     "exporters": {
         "node": {"enabled": True, "image": "prom/node-exporter:v1.9.0", "memoryMb": 64},
         "postgres": {"enabled": True},
@@ -175,7 +175,8 @@ def test_full_config_every_value_read(form):
     assert revealed(cfg.grafana_admin_password) == PASSWORD
     p = cfg.prometheus
     assert (p.port, p.image, p.retention, p.scrape_interval, p.evaluation_interval, p.scrape_timeout,
-            p.memory_mb) == (9191, "prom/prometheus@" + DIGEST, "30d", "30s", "1m", "30s", 2048)
+            p.memory_mb, p.query_timeout, p.query_max_samples, p.query_max_concurrency) == (
+        9191, "prom/prometheus@" + DIGEST, "30d", "30s", "1m", "30s", 2048, "2m", 50_000_000, 8)
     ex = cfg.exporters
     assert (ex["node"].image, ex["node"].memory_mb) == ("prom/node-exporter:v1.9.0", 64)
     assert ex["redis"].enabled is True and ex["redis"].settings["address"] == "cache.internal:6380"
@@ -394,6 +395,16 @@ BAD = [
     ("retention-units-out-of-order", {"prometheus": {"retention": "1m1h"}}, "prometheus.retention", "1m1h", "duration"),
     ("retention-zero", {"prometheus": {"retention": "0s"}}, "prometheus.retention", "0s", "duration"),
     ("retention-number", {"prometheus": {"retention": 15}}, "prometheus.retention", 15, "duration"),
+    ("query-timeout-no-unit", {"prometheus": {"queryTimeout": "30"}}, "prometheus.queryTimeout", "30", "duration"),
+    ("query-timeout-too-long", {"prometheus": {"queryTimeout": "1h"}}, "prometheus.queryTimeout", "1h", "to 10m"),
+    ("query-max-samples-too-few", {"prometheus": {"queryMaxSamples": 1000}}, "prometheus.queryMaxSamples", 1000,
+     "from 1000000 to 1000000000"),
+    ("query-max-samples-float", {"prometheus": {"queryMaxSamples": "2e7"}}, "prometheus.queryMaxSamples", "2e7",
+     "whole number"),
+    ("query-max-concurrency-zero", {"prometheus": {"queryMaxConcurrency": 0}}, "prometheus.queryMaxConcurrency", 0,
+     "from 1 to 200"),
+    ("query-max-concurrency-bool", {"prometheus": {"queryMaxConcurrency": True}}, "prometheus.queryMaxConcurrency",
+     True, "whole number"),
     ("scrape-interval-no-unit", {"prometheus": {"scrapeInterval": "15"}}, "prometheus.scrapeInterval", "15", "duration"),
     ("evaluation-interval-fraction", {"prometheus": {"evaluationInterval": "1.5m"}},
      "prometheus.evaluationInterval", "1.5m", "duration"),

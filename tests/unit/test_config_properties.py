@@ -111,8 +111,13 @@ def flag(value: bool) -> st.SearchStrategy[Any]:
 
 
 def memory(draw: Any, minimum: int) -> Any:
-    mb = between(draw, minimum, 1_048_576)
-    return pick(draw, mb, str(mb))
+    return whole(draw, minimum, 1_048_576)
+
+
+def whole(draw: Any, minimum: int, maximum: int) -> Any:
+    # Pulumi stores numbers as text: both spellings must load.
+    n = between(draw, minimum, maximum)
+    return pick(draw, n, str(n))
 
 
 # --- durations -----------------------------------------------------------------------------
@@ -459,6 +464,9 @@ def raw_configs(draw: Any) -> dict[str, Any]:
         "evaluationInterval": some(draw, duration(draw, "1s", "75s")),
         "scrapeTimeout": some(draw, duration(draw, "1s", interval or "15s")),
         "memoryMb": some(draw, memory(draw, 256)),
+        "queryTimeout": some(draw, duration(draw, "1s", "10m")),
+        "queryMaxSamples": some(draw, whole(draw, 1_000_000, 1_000_000_000)),
+        "queryMaxConcurrency": some(draw, whole(draw, 1, 200)),
     })
 
     enabled = {name: draw(BOOL) for name in EXPORTERS}

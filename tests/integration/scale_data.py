@@ -1,0 +1,235 @@
+"""A synthetic fleet's TSDB for the scale benchmark, shaped like what the integration suite scrapes.
+
+`capture(prom)` reads, from a Prometheus scraping the suite's real exporters, every series of the
+metrics the dashboards and rules use (name, kind, labels, current value) per job: that sample is
+checked in as tests/fixtures/exporter_series.json, and test_scale_bench.py re-captures it from the
+live session so that it cannot drift. `build_tsdb` writes N hosts x D days of those series as
+OpenMetrics (one file per 2 h block, so promtool parses each once), turns them into blocks with
+`promtool tsdb create-blocks-from openmetrics`, and backfills rules/recording.yml over them with
+`promtool tsdb create-blocks-from rules`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import re
+import shutil
+import subprocess
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from .services import HOST, Process, Prometheus, free_port, http_ok, repo_rule_files, running, wait_until
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / "exporter_series.json"
+JOBS = ("node", "postgres", "redis", "nginx", "django", "celery", "blackbox")
+# The stack's default scrape and evaluation interval: Grafana's $__rate_interval is computed from it.
+SAMPLE_INTERVAL_S = 15
+BLOCK_S = 2 * 3600
+# Suffixes of the series of a histogram or summary family: counters, like a counter.
+_PARTS = ("_bucket", "_sum", "_count")
+
+
+def referenced_names() -> set[str]:
+    """Every identifier in the dashboards' JSON and the rule files: a superset of the metric names used."""
+    import dashboards
+
+    text = json.dumps(dashboards.build_dashboards()) + "".join(Path(p).read_text() for p in repo_rule_files())
+    return set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", text))
+
+
+def _kind(name: str, metadata: dict[str, list[dict]]) -> str:
+    for family in (name, *(name[: -len(s)] for s in _PARTS if name.endswith(s))):
+        types = {m["type"] for m in metadata.get(family, [])}
+        if types & {"histogram", "summary"} and family != name:
+            return "counter"
+        if types:
+            return "counter" if "counter" in types else "gauge"
+    return "counter" if name.endswith("_total") else "gauge"
+
+
+def capture(prom: Prometheus) -> dict:
+    """job -> the series of one instance of it that the dashboards and rules use."""
+    # Recorded series (level:metric:operations) and ALERTS come from the rules, not from exporters.
+    wanted = {n for n in referenced_names() | {"up"} if ":" not in n and not n.startswith("ALERTS")}
+    metadata = prom.api("metadata")
+    jobs: dict[str, list[dict]] = {}
+    for job in JOBS:
+        result = [r for r in prom.query(f'{{job="{job}"}}') if r["metric"]["__name__"] in wanted]
+        # The instance with the most such series (an https probe has the certificate's series too).
+        counts: dict[str, int] = {}
+        for r in result:
+            counts[r["metric"]["instance"]] = counts.get(r["metric"]["instance"], 0) + 1
+        instance = min(counts, key=lambda i: (-counts[i], i))
+        rows = []
+        for r in result:
+            labels = dict(r["metric"])
+            name = labels.pop("__name__")
+            if labels.pop("instance") != instance or name not in wanted:
+                continue
+            labels.pop("job")
+            rows.append({"name": name, "kind": _kind(name, metadata), "labels": labels,
+                         "value": float(r["value"][1])})
+        jobs[job] = sorted(rows, key=lambda row: (row["name"], sorted(row["labels"].items())))
+    return {"sample_interval_s": SAMPLE_INTERVAL_S, "jobs": jobs}
+
+
+def shape(captured: dict) -> dict[str, dict[str, list[str]]]:
+    """job -> metric name -> its label names: what must not drift from the real exporters."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for job, rows in captured["jobs"].items():
+        names: dict[str, set[str]] = {}
+        for row in rows:
+            names.setdefault(row["name"], set()).update(row["labels"])
+        out[job] = {name: sorted(keys) for name, keys in sorted(names.items())}
+    return out
+
+
+def load_fixture() -> dict:
+    return json.loads(FIXTURE.read_text())
+
+
+# --- generation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    labels: str  # rendered `{a="b",...}`
+    kind: str
+    value: float
+    rate: float  # per second, counters only
+    phase: float
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def instance_of(job: str, host: int) -> str:
+    """The synthetic instance of `job` on host number `host`."""
+    if job == "blackbox":
+        return f"https://site-{host:03d}.example.com/"
+    port = {"node": 9100, "postgres": 9187, "redis": 9121, "nginx": 9113, "django": 8000, "celery": 5555}[job]
+    return f"host-{host:03d}:{port}"
+
+
+def fleet_series(captured: dict, hosts: int) -> list[Series]:
+    """Every series of `hosts` hosts, each running one of every job's exporters."""
+    out = []
+    for job, rows in captured["jobs"].items():
+        for host in range(hosts):
+            instance = instance_of(job, host)
+            for row in rows:
+                labels = {**row["labels"], "instance": instance, "job": job}
+                text = "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items())) + "}"
+                seed = zlib.crc32(f"{row['name']}{text}".encode())
+                rate = 0.0
+                if row["kind"] == "counter":
+                    # Histogram buckets stay monotonic in `le`: a bucket's rate grows with its bound.
+                    le = row["labels"].get("le")
+                    share = 1.0 if le in (None, "+Inf") else float(le) / (float(le) + 0.25)
+                    rate = (0.05 + (seed % 1000) / 1000) * share
+                out.append(Series(row["name"], text, row["kind"], row["value"], rate, (seed % 628) / 100))
+    return sorted(out, key=lambda s: s.name)
+
+
+def _value(s: Series, t: float, start: float) -> float:
+    if s.kind == "counter":
+        return s.value + s.rate * (t - start)
+    if s.value in (0.0, 1.0) or s.value > 1e9:  # flags, states and timestamps stay as they are
+        return s.value
+    return s.value * (1 + 0.05 * math.sin(t / 3600 + s.phase))
+
+
+def write_openmetrics(series: list[Series], start: int, end: int, start_all: int, path: Path) -> int:
+    """Samples at every interval in [start, end) as OpenMetrics; returns how many."""
+    steps = range(start, end, SAMPLE_INTERVAL_S)
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for s in series:
+            prefix = s.name + s.labels + " "
+            out.write("".join(f"{prefix}{_value(s, t, start_all):.6g} {t}\n" for t in steps))
+            count += len(steps)
+        out.write("# EOF\n")
+    return count
+
+
+def promtool(*args: str, timeout: float = 3600) -> str:
+    result = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"promtool {' '.join(args[:3])} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@contextlib.contextmanager
+def serving(data: Path, log: Path, flags: tuple[str, ...] = ()) -> Iterator[Prometheus]:
+    """Prometheus 2.42 on the blocks in `data`: nothing scraped, no rule evaluated live."""
+    config = data.parent / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n")
+    port = free_port()
+    process = Process("prometheus", [
+        "prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",
+        f"--web.listen-address={HOST}:{port}", "--storage.tsdb.retention.time=100y", "--log.level=warn", *flags,
+    ], log, cwd=data.parent)
+    prom = Prometheus(port=port, config_path=config, config_text=config.read_text(),
+                      scrape_interval_s=SAMPLE_INTERVAL_S, targets={}, process=process)
+    with running(process):
+        wait_until(lambda: http_ok(f"{prom.url}/-/ready"), timeout=300, what="Prometheus /-/ready", proc=process)
+        yield prom
+
+
+def _import(om: Path, data: Path) -> None:
+    promtool("tsdb", "create-blocks-from", "openmetrics", "--quiet", str(om), str(data))
+    om.unlink()
+
+
+@dataclass
+class Built:
+    data: Path
+    start: int
+    end: int
+    series: int
+    samples: int
+
+
+def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=print) -> Built:
+    """Blocks of `hosts` hosts over the `seconds` before `end` (aligned to 2 h), recording rules included."""
+    captured = load_fixture()
+    series = fleet_series(captured, hosts)
+    end = end - end % SAMPLE_INTERVAL_S
+    start = end - seconds
+    data, recorded = directory / "data", directory / "recorded"
+    data.mkdir(parents=True, exist_ok=True)
+    samples = 0
+    # One file per 2 h block (promtool re-parses its whole input once per block it writes); promtool
+    # is the slow part, so two imports run while the next file is written.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending: list[Future] = []
+        block_start = start
+        while block_start < end:
+            block_end = min(end, block_start - block_start % BLOCK_S + BLOCK_S)
+            om = directory / f"chunk-{block_start}.om"
+            samples += write_openmetrics(series, block_start, block_end, start, om)
+            pending.append(pool.submit(_import, om, data))
+            while len([f for f in pending if not f.done()]) >= 2:
+                wait(pending, return_when=FIRST_COMPLETED)
+            for f in [f for f in pending if f.done()]:
+                f.result()  # raises promtool's failure here
+                pending.remove(f)
+            progress(f"    {samples:,} samples written ({(block_end - start) * 100 // seconds}%)")
+            block_start = block_end
+        for f in pending:
+            f.result()
+    with serving(data, directory / "prometheus-raw.log") as raw:
+        recording = [path for path in repo_rule_files() if path.endswith("recording.yml")]
+        promtool("tsdb", "create-blocks-from", "rules", "--quiet", f"--url={raw.url}", f"--start={start}",
+                 f"--end={end}", f"--eval-interval={SAMPLE_INTERVAL_S}s", f"--output-dir={recorded}", *recording)
+    for block in recorded.iterdir():
+        shutil.move(str(block), data / block.name)
+    progress(f"    recording rules backfilled; {len(series):,} series, {samples:,} samples")
+    return Built(data, start, end, len(series), samples)
