@@ -180,26 +180,27 @@ def parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise not_allowed(IP_HELP) from None
 
 
-def is_all_interfaces(value: Any) -> bool:
-    """Does an address (any spelling: 0.0.0.0, ::, ::0, ::ffff:0.0.0.0, ...) mean every interface?"""
+def _bind_address(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address in any spelling (brackets, IPv4-mapped IPv6 unwrapped), or None if not one."""
     try:
         address = parse_ip(value.strip("[]") if isinstance(value, str) else value)
     except PydanticCustomError:
-        return False
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_unspecified
-    return address.is_unspecified
+        return address.ipv4_mapped
+    return address
+
+
+def is_all_interfaces(value: Any) -> bool:
+    """Does an address (any spelling: 0.0.0.0, ::, ::0, ::ffff:0.0.0.0, ...) mean every interface?"""
+    address = _bind_address(value)
+    return address is not None and address.is_unspecified
 
 
 def is_loopback(value: Any) -> bool:
     """Does an address (127.0.0.0/8, ::1, ::ffff:127.x.x.x) reach only this host?"""
-    try:
-        address = parse_ip(value.strip("[]") if isinstance(value, str) else value)
-    except PydanticCustomError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+    address = _bind_address(value)
+    return address is not None and address.is_loopback
 
 
 def canonical_ip(value: Any) -> str:
