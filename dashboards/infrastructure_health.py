@@ -7,7 +7,7 @@ from components.exporters.table import EXPORTERS
 
 from . import queries as q
 from . import variables as v
-from .panels import BARGAUGE, TIMESERIES, Override, PanelSpec, Query, build_dashboard
+from .panels import BARGAUGE, TIMESERIES, UP_DOWN_MAPPINGS, UP_DOWN_STEPS, Override, PanelSpec, Query, build_dashboard
 
 UID = "infrastructure-health"
 TITLE = "Infrastructure Health"
@@ -127,8 +127,8 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="none",
         min=0,
         max=1,
-        thresholds=((None, "red"), (1, "green")),
-        mappings=(("0", "DOWN", "red"), ("1", "UP", "green")),
+        thresholds=UP_DOWN_STEPS,
+        mappings=UP_DOWN_MAPPINGS,
         queries=SERVICE_HEALTH,
         description=(
             "UP/DOWN per service instance. Host is node_exporter's own `up`. PostgreSQL, Redis and "

@@ -57,6 +57,9 @@ PANEL_TYPES = (GAUGE, TIMESERIES, BARGAUGE)
 # step, so Grafana does not add its default red step at 80.
 Steps = tuple[tuple[float | None, str], ...]
 BASE_ONLY: Steps = ((None, "green"),)
+# Status panels (1 up, 0 down): red below 1, and the values shown as words.
+UP_DOWN_STEPS: Steps = ((None, "red"), (1, "green"))
+UP_DOWN_MAPPINGS = (("0", "DOWN", "red"), ("1", "UP", "green"))
 
 
 @dataclass(frozen=True)

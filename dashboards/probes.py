@@ -6,7 +6,7 @@ from components import thresholds as th
 
 from . import queries as q
 from . import variables as v
-from .panels import BARGAUGE, TIMESERIES, PanelSpec, Query, build_dashboard
+from .panels import BARGAUGE, TIMESERIES, UP_DOWN_MAPPINGS, UP_DOWN_STEPS, PanelSpec, Query, build_dashboard
 
 UID = "probes"
 TITLE = "Probes"
@@ -20,8 +20,8 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="none",
         min=0,
         max=1,
-        thresholds=((None, "red"), (1, "green")),
-        mappings=(("0", "DOWN", "red"), ("1", "UP", "green")),
+        thresholds=UP_DOWN_STEPS,
+        mappings=UP_DOWN_MAPPINGS,
         queries=(Query(q.per_instance("max", f"probe_success{{{v.PROBES}}}"), "{{instance}}"),),
         description=("UP while the URL answers with a 2xx status (and, for https, a certificate the prober "
                      "trusts), DOWN otherwise; one bar per probed URL (the ProbeFailed alert)."),

@@ -37,11 +37,20 @@ class Variable:
 
 
 ENVIRONMENT = Variable("environment", "Environment", "up", "environment")
-_IN_ENVIRONMENT = ENVIRONMENT.matches()
+
+
+def narrowed(job_selector: str, *variables: Variable) -> str:
+    """A job's selector narrowed by the environment and by each of `variables`' values."""
+    return ",".join((job_selector, ENVIRONMENT.matches(), *(variable.matches() for variable in variables)))
+
+
+def in_environment(job_selector: str) -> str:
+    """A job's selector narrowed by the environment only (services without a variable here)."""
+    return narrowed(job_selector)
 
 
 def _instances(name: str, label: str, job_selector: str) -> Variable:
-    return Variable(name, label, f"up{{{job_selector},{_IN_ENVIRONMENT}}}", "instance")
+    return Variable(name, label, f"up{{{in_environment(job_selector)}}}", "instance")
 
 
 HOST = _instances("host", "Host", th.NODE)
@@ -50,33 +59,25 @@ PG_INSTANCE = _instances("pg_instance", "PostgreSQL instance", th.PG)
 REDIS_INSTANCE = _instances("redis_instance", "Redis instance", th.REDIS)
 # The Docker hosts: each cAdvisor target watches the containers of one host.
 DOCKER_HOST = _instances("docker_host", "Docker host", th.CADVISOR)
-DATABASE = Variable(
-    "datname", "Database", f"pg_database_size_bytes{{{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}}}", "datname"
-)
+PROBE = _instances("probe", "Probe", th.BLACKBOX)
+# Celery: the Flower instances (task events, workers) and the brokers' redis_exporters (queue lengths).
+FLOWER = _instances("flower", "Flower", th.CELERY)
+BROKER = _instances("broker", "Broker (Redis)", th.REDIS)
+DATABASE = Variable("datname", "Database", f"pg_database_size_bytes{{{narrowed(th.PG_DB, PG_INSTANCE)}}}", "datname")
 CONTAINER = Variable(
-    "container", "Container",
-    f"container_start_time_seconds{{{th.CONTAINERS},{_IN_ENVIRONMENT},{DOCKER_HOST.matches()}}}", "name"
+    "container", "Container", f"container_start_time_seconds{{{narrowed(th.CONTAINERS, DOCKER_HOST)}}}", "name"
 )
 
 # What each job's panels are narrowed by: the environment and, where the dashboard has one,
 # the job's instance variable.
-NODE = f"{th.NODE},{_IN_ENVIRONMENT},{HOST.matches()}"
-ROOT_FS = f"{th.ROOT_FS},{_IN_ENVIRONMENT},{HOST.matches()}"
-NET_DEV = f"{th.NET_DEV},{_IN_ENVIRONMENT},{HOST.matches()}"
-DJANGO = f"{th.DJANGO},{_IN_ENVIRONMENT},{DJANGO_INSTANCE.matches()}"
-PG = f"{th.PG},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()}"
-PG_DB = f"{th.PG_DB},{_IN_ENVIRONMENT},{PG_INSTANCE.matches()},{DATABASE.matches()}"
-REDIS = f"{th.REDIS},{_IN_ENVIRONMENT},{REDIS_INSTANCE.matches()}"
-CONTAINERS = f"{th.CONTAINERS},{_IN_ENVIRONMENT},{DOCKER_HOST.matches()},{CONTAINER.matches()}"
-
-
-def in_environment(job_selector: str) -> str:
-    """A job's selector narrowed by the environment only (services without a variable here)."""
-    return f"{job_selector},{_IN_ENVIRONMENT}"
-PROBE = _instances("probe", "Probe", th.BLACKBOX)
-PROBES = f"{th.BLACKBOX},{_IN_ENVIRONMENT},{PROBE.matches()}"
-# Celery: the Flower instances (task events, workers) and the brokers' redis_exporters (queue lengths).
-FLOWER = _instances("flower", "Flower", th.CELERY)
-BROKER = _instances("broker", "Broker (Redis)", th.REDIS)
-CELERY = f"{th.CELERY},{_IN_ENVIRONMENT},{FLOWER.matches()}"
-BROKER_QUEUES = f"{th.REDIS},{_IN_ENVIRONMENT},{BROKER.matches()}"
+NODE = narrowed(th.NODE, HOST)
+ROOT_FS = narrowed(th.ROOT_FS, HOST)
+NET_DEV = narrowed(th.NET_DEV, HOST)
+DJANGO = narrowed(th.DJANGO, DJANGO_INSTANCE)
+PG = narrowed(th.PG, PG_INSTANCE)
+PG_DB = narrowed(th.PG_DB, PG_INSTANCE, DATABASE)
+REDIS = narrowed(th.REDIS, REDIS_INSTANCE)
+CONTAINERS = narrowed(th.CONTAINERS, DOCKER_HOST, CONTAINER)
+PROBES = narrowed(th.BLACKBOX, PROBE)
+CELERY = narrowed(th.CELERY, FLOWER)
+BROKER_QUEUES = narrowed(th.REDIS, BROKER)
