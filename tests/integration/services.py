@@ -552,24 +552,28 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-    upstream demo_app {{ server {upstream}; }}
+{upstreams}
     server {{
         listen {host}:{port};
 {tls}
-        location = /stub_status {{
+{locations}
+    }}
+}}
+"""
+# The demo site: stub_status for the exporter, everything else proxied to the app.
+PROXY_LOCATIONS = """\
+        location = /stub_status {
             stub_status;
             allow 127.0.0.1;
             deny all;
-        }}
-        location / {{
+        }
+        location / {
             proxy_pass http://demo_app;
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_read_timeout 30s;
-        }}
-    }}
-}}
-"""
+        }"""
+STATIC_LOCATIONS = '        location / { return 200 "ok\\n"; }'
 
 
 @dataclass
@@ -591,26 +595,36 @@ class Nginx(Listening):
 
 
 @contextlib.contextmanager
-def nginx_proxy(app: DemoApp, certificates: Certificates | None = None) -> Iterator[Nginx]:
+def _nginx(name: str, *, upstreams: str, locations: str, certificates: Certificates | None,
+           ready_path: str) -> Iterator[Nginx]:
+    """nginx on a free port (and a second one with TLS when `certificates` are given)."""
     # 0755: nginx's workers (nobody, when the master is root) must reach the temp paths.
-    with temp_dir("nginx", 0o755) as tmp:
+    with temp_dir(name, 0o755) as tmp:
         port = free_port()
         tls_port = free_port() if certificates else None
         tls = (f"        listen {HOST}:{tls_port} ssl;\n"
                f"        ssl_certificate {certificates.server_cert};\n"
                f"        ssl_certificate_key {certificates.server_key};") if certificates else ""
         conf = tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, upstream=app.address, tls=tls))
+        conf.write_text(NGINX_CONF.format(tmp=tmp, host=HOST, port=port, tls=tls, upstreams=upstreams,
+                                          locations=locations))
         run_checked(["nginx", "-t", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
                     what="nginx -t")
         process = Process(
-            "nginx", ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
+            name, ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
             tmp / "nginx.out", stop_signal=signal.SIGQUIT,  # graceful shutdown
         )
         nginx = Nginx(port=port, process=process, tls_port=tls_port)
         with running(process):
-            wait_until(lambda: http_ok(nginx.stub_status_url), timeout=20, what="nginx stub_status", proc=process)
+            wait_until(lambda: http_ok(f"{nginx.url}{ready_path}"), timeout=20, what=f"{name} {ready_path}",
+                       proc=process)
             yield nginx
+
+
+def nginx_proxy(app: DemoApp, certificates: Certificates | None = None) -> contextlib.AbstractContextManager[Nginx]:
+    """The demo site: nginx in front of the app, with stub_status (and https when given `certificates`)."""
+    return _nginx("nginx", upstreams=f"    upstream demo_app {{ server {app.address}; }}",
+                  locations=PROXY_LOCATIONS, certificates=certificates, ready_path="/stub_status")
 
 
 # ---------------------------------------------------------------------------
@@ -835,45 +849,9 @@ def make_certificates(directory: Path, *, days: int) -> Certificates:
     return Certificates(ca_cert, cert, key)
 
 
-STATIC_SITE_CONF = """\
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen {host}:{port};
-        listen {host}:{tls_port} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        location / {{ return 200 "ok\\n"; }}
-    }}
-}}
-"""
-
-
-@contextlib.contextmanager
-def static_site(certificates: Certificates) -> Iterator[Nginx]:
+def static_site(certificates: Certificates) -> contextlib.AbstractContextManager[Nginx]:
     """nginx answering 200 at every path, over http and over https with `certificates`."""
-    with temp_dir("site", 0o755) as tmp:
-        port, tls_port = free_port(), free_port()
-        conf = tmp / "nginx.conf"
-        conf.write_text(STATIC_SITE_CONF.format(tmp=tmp, host=HOST, port=port, tls_port=tls_port,
-                                                cert=certificates.server_cert, key=certificates.server_key))
-        run_checked(["nginx", "-t", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")], what="nginx -t")
-        process = Process("site", ["nginx", "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "error.log")],
-                          tmp / "nginx.out", stop_signal=signal.SIGQUIT)
-        site = Nginx(port=port, process=process, tls_port=tls_port)
-        with running(process):
-            wait_until(lambda: http_ok(f"{site.url}/"), timeout=20, what="static site", proc=process)
-            yield site
+    return _nginx("site", upstreams="", locations=STATIC_LOCATIONS, certificates=certificates, ready_path="/")
 
 
 # ---------------------------------------------------------------------------
