@@ -34,6 +34,7 @@ if str(REPO_ROOT) not in sys.path:
 from components.types import duration_ms, format_duration  # noqa: E402
 from tests.integration import services  # noqa: E402
 from tests.integration.panels import (  # noqa: E402
+    VARIABLE_JOBS,
     PanelQuery,
     dashboard_queries,
     evaluate,
@@ -138,9 +139,6 @@ def main(argv: list[str]) -> int:
     return 1 if empty else 0
 
 
-# Which job's instances each instance variable lists (for "one instance picked").
-VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                 "probe": "blackbox", "flower": "celery", "broker": "redis"}
 
 
 def dashboard_loads(prom: services.Prometheus, fleet: services.Fleet, range_s: float, step_s: float,

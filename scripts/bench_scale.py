@@ -32,7 +32,7 @@ if str(REPO_ROOT) not in sys.path:
 from components.config import PrometheusConfig  # noqa: E402
 from components.prometheus.server import query_limit_flags  # noqa: E402
 from tests.integration import scale_data, services  # noqa: E402
-from tests.integration.panels import substitute, template_values  # noqa: E402
+from tests.integration.panels import VARIABLE_JOBS, substitute, template_values  # noqa: E402
 
 RANGES = {"1h": 3600, "24h": 86400, "7d": 7 * 86400}
 # Grafana's roundInterval (rangeutil): (upper bound of the raw interval, the step it becomes), seconds.
@@ -40,9 +40,6 @@ GRAFANA_ROUNDING = ((1.5, 1), (3.5, 2), (7.5, 5), (12.5, 10), (17.5, 15), (25, 2
                     (450, 300), (750, 600), (1050, 900), (1500, 1200), (2700, 1800), (5400, 3600), (9000, 7200),
                     (16200, 10800), (32400, 21600), (86400, 43200))
 MAX_DATA_POINTS = 1000
-# Which job's instances each instance variable lists (for "one instance picked").
-VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                 "probe": "blackbox"}
 
 
 def grafana_step(range_s: float, scrape_s: float) -> float:

@@ -194,6 +194,12 @@ def iter_evaluations(prom: Prometheus, queries: list[PanelQuery], **kwargs) -> I
             yield evaluate(prom, q, mode=mode, **kwargs)
 
 
+# Which job's instances each instance variable of the dashboards lists (the fleet test and the
+# benchmarks pick "one instance" from it).
+VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
+                 "probe": "blackbox", "flower": "celery", "broker": "redis"}
+
+
 # Metric names the product relies on (SPEC section 7), by job: every one must exist.
 EXPECTED_METRICS = {
     "node": ["node_cpu_seconds_total", "node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes",

@@ -23,16 +23,21 @@ import pytest
 
 import dashboards
 from tests.integration import services
-from tests.integration.panels import ALL, PanelQuery, evaluate, label_values_request, live_dashboards, template_values
+from tests.integration.panels import (
+    ALL,
+    VARIABLE_JOBS,
+    PanelQuery,
+    evaluate,
+    label_values_request,
+    live_dashboards,
+    template_values,
+)
 from tests.integration.services import Fleet
 from tests.integration.workload import BackgroundWorkload
 
 ENVIRONMENT = services.FLEET_ENVIRONMENT
 # The dashboards the fleet feeds (cAdvisor's cannot run here: see panels.NOT_LIVE).
 MODELS = live_dashboards()
-# Which job's instances each instance variable lists.
-VARIABLE_JOBS = {"host": "node", "django_instance": "django", "pg_instance": "postgres", "redis_instance": "redis",
-                 "probe": "blackbox", "flower": "celery", "broker": "redis"}
 # Panels with data for some instances only: an http URL has no certificate to expire.
 ONLY_FOR = {("probes", "Certificate Expiry"): lambda instance: instance.startswith("https://")}
 # The down-type alerts: the ones that say an instance is gone.
