@@ -8,7 +8,8 @@ openmetrics`, backfills rules/recording.yml with `create-blocks-from rules`, sta
 a 1000-point-wide panel (range / 1000, rounded as Grafana's roundInterval does, never below
 the 15 s scrape interval) with `$__rate_interval`, the variables at All and at one instance. Prints
 per dashboard the wall time, per panel the slowest query time and samples touched (`stats=all`),
-and Prometheus' peak memory (VmHWM). Generated data lives in a temporary directory.
+and Prometheus' peak memory (VmHWM). Generated blocks are kept in .bench-cache/ (git-ignored) per size, fixture
+and rule group, so a run after a dashboard or rule change only evaluates what changed.
 
     .venv/bin/python scripts/bench_scale.py [--hosts 20] [--days 7] [--sizes 5,20,50] [--json FILE]
     .venv/bin/python scripts/bench_scale.py --capture    # re-capture the fixture from real exporters
@@ -101,12 +102,12 @@ def load_dashboards(prom: services.Prometheus, built: scale_data.Built) -> list[
     return loads
 
 
-def bench(hosts: int, days: float, out=print) -> dict:
+def bench(hosts: int, days: float, out=print, cache: Path | None = None) -> dict:
     with services.temp_dir("bench-scale") as tmp:
         out(f"\n== {hosts} hosts x {days:g} days: writing the TSDB in {tmp} ...")
         t0 = time.monotonic()
         built = scale_data.build_tsdb(tmp, hosts=hosts, seconds=int(days * 86400), end=int(time.time()),
-                                      progress=out)
+                                      progress=out, cache=cache)
         build_s = time.monotonic() - t0
         flags = tuple(query_limit_flags(PrometheusConfig()))
         with scale_data.serving(built.data, tmp / "prometheus.log", flags) as prom:
@@ -152,12 +153,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=float, default=7, help="days of data (default 7)")
     parser.add_argument("--sizes", help="comma-separated host counts to run in turn, e.g. 5,20,50")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--cache", type=Path, default=REPO_ROOT / ".bench-cache",
+                        help="keep the generated blocks here for the next run (default .bench-cache/)")
+    parser.add_argument("--no-cache", action="store_true", help="write everything in a temporary directory")
     parser.add_argument("--capture", action="store_true", help="re-capture the exporter fixture and exit")
     args = parser.parse_args(argv)
     if args.capture:
         return capture()
     sizes = [int(n) for n in args.sizes.split(",")] if args.sizes else [args.hosts]
-    results = [bench(n, args.days) for n in sizes]
+    results = [bench(n, args.days, cache=None if args.no_cache else args.cache) for n in sizes]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     errors = [p for r in results for load in r["loads"] for p in load["panels"] if p["error"] or not p["series"]]

@@ -12,6 +12,8 @@ OpenMetrics (one file per 2 h block, so promtool parses each once), turns them i
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import inspect
 import json
 import math
 import re
@@ -22,6 +24,8 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from .services import HOST, Process, Prometheus, free_port, http_ok, repo_rule_files, running, wait_until
 
@@ -197,14 +201,22 @@ class Built:
     samples: int
 
 
-def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=print) -> Built:
-    """Blocks of `hosts` hosts over the `seconds` before `end` (aligned to 2 h), recording rules included."""
-    captured = load_fixture()
-    series = fleet_series(captured, hosts)
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _generator_source() -> str:
+    """What the samples depend on besides the fixture and the size: the generator's own code."""
+    return "".join(inspect.getsource(f) for f in (instance_of, fleet_series, _value, write_openmetrics))
+
+
+def _write_raw(target: Path, *, hosts: int, seconds: int, end: int, progress) -> dict:
+    """The exporters' series as blocks in `target`; returns their span and counts."""
+    series = fleet_series(load_fixture(), hosts)
     end = end - end % SAMPLE_INTERVAL_S
     start = end - seconds
-    data, recorded = directory / "data", directory / "recorded"
-    data.mkdir(parents=True, exist_ok=True)
+    work = target.parent / f"{target.name}.om"
+    work.mkdir(parents=True, exist_ok=True)
     samples = 0
     # One file per 2 h block (promtool re-parses its whole input once per block it writes); promtool
     # is the slow part, so two imports run while the next file is written.
@@ -213,9 +225,9 @@ def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=
         block_start = start
         while block_start < end:
             block_end = min(end, block_start - block_start % BLOCK_S + BLOCK_S)
-            om = directory / f"chunk-{block_start}.om"
+            om = work / f"chunk-{block_start}.om"
             samples += write_openmetrics(series, block_start, block_end, start, om)
-            pending.append(pool.submit(_import, om, data))
+            pending.append(pool.submit(_import, om, target))
             while len([f for f in pending if not f.done()]) >= 2:
                 wait(pending, return_when=FIRST_COMPLETED)
             for f in [f for f in pending if f.done()]:
@@ -225,11 +237,66 @@ def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=
             block_start = block_end
         for f in pending:
             f.result()
-    with serving(data, directory / "prometheus-raw.log") as raw:
-        recording = [path for path in repo_rule_files() if path.endswith("recording.yml")]
-        promtool("tsdb", "create-blocks-from", "rules", "--quiet", f"--url={raw.url}", f"--start={start}",
-                 f"--end={end}", f"--eval-interval={SAMPLE_INTERVAL_S}s", f"--output-dir={recorded}", *recording)
-    for block in recorded.iterdir():
-        shutil.move(str(block), data / block.name)
-    progress(f"    recording rules backfilled; {len(series):,} series, {samples:,} samples")
-    return Built(data, start, end, len(series), samples)
+    shutil.rmtree(work)
+    return {"start": start, "end": end, "series": len(series), "samples": samples}
+
+
+def _rule_groups() -> list[dict]:
+    """rules/recording.yml's groups, each backfilled (and cached) on its own."""
+    recording = next(Path(p) for p in repo_rule_files() if p.endswith("recording.yml"))
+    return yaml.safe_load(recording.read_text())["groups"]
+
+
+def _backfill(raw: Path, meta: dict, groups: list[tuple[str, dict]], directory: Path) -> None:
+    """Evaluates each (key, group) over the raw blocks into `raw`/rules-<key>."""
+    scratch = directory / "backfill"
+    shutil.rmtree(scratch, ignore_errors=True)
+    _link_blocks(raw, scratch / "data")
+    with serving(scratch / "data", scratch / "prometheus.log") as prom:
+        for key, group in groups:
+            rules, out = scratch / f"{key}.yml", raw / f"rules-{key}.tmp"
+            rules.write_text(yaml.safe_dump({"groups": [group]}))
+            shutil.rmtree(out, ignore_errors=True)
+            promtool("tsdb", "create-blocks-from", "rules", "--quiet", f"--url={prom.url}",
+                     f"--start={meta['start']}", f"--end={meta['end']}",
+                     f"--eval-interval={SAMPLE_INTERVAL_S}s", f"--output-dir={out}", str(rules))
+            out.rename(raw / f"rules-{key}")
+    shutil.rmtree(scratch)
+
+
+def _link_blocks(source: Path, data: Path) -> None:
+    """Hard links of every block under `source` (its rules-* directories included) into `data`:
+    Prometheus compacts and deletes blocks, never rewrites a file, so the cache stays intact."""
+    data.mkdir(parents=True, exist_ok=True)
+    for meta in source.glob("**/meta.json"):
+        if ".tmp" not in meta.parent.parent.name:
+            subprocess.run(["cp", "-al", str(meta.parent), str(data / meta.parent.name)], check=True)
+
+
+def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=print,
+               cache: Path | None = None) -> Built:
+    """Blocks of `hosts` hosts over the `seconds` before `end` (aligned to 15 s) in `directory`/data, every
+    recording rule backfilled. With `cache`, the exporters' blocks are kept there per size, fixture and
+    generator, and each rule group's blocks per group: a run after a change of rules only backfills the
+    groups that changed (its data then ends when the cached blocks were written, not at `end`)."""
+    fixture = FIXTURE.read_text()
+    raw = (cache or directory / "cache") / f"raw-{hosts}x{seconds}-{_fingerprint(fixture, _generator_source())}"
+    if (raw / "built.json").exists():
+        meta = json.loads((raw / "built.json").read_text())
+        progress(f"    exporters' blocks from the cache: {raw}")
+    else:
+        shutil.rmtree(raw, ignore_errors=True)
+        meta = _write_raw(raw / "blocks", hosts=hosts, seconds=seconds, end=end, progress=progress)
+        (raw / "built.json").write_text(json.dumps(meta))
+    wanted = {_fingerprint(json.dumps(group, sort_keys=True)): group for group in _rule_groups()}
+    missing = [(key, group) for key, group in wanted.items() if not (raw / f"rules-{key}").exists()]
+    if missing:
+        _backfill(raw, meta, missing, directory)
+    for stale in raw.glob("rules-*"):
+        if stale.name.removeprefix("rules-") not in wanted:
+            shutil.rmtree(stale)
+    progress(f"    recording rules backfilled ({len(missing)} of {len(wanted)} groups evaluated now); "
+             f"{meta['series']:,} series, {meta['samples']:,} samples")
+    data = directory / "data"
+    _link_blocks(raw, data)
+    return Built(data, meta["start"], meta["end"], meta["series"], meta["samples"])
