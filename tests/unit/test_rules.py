@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components import thresholds
 from components.prometheus.rules import RULES_DIR, load_rule_files, rule_entries, rule_file_paths
 from components.types import duration_ms
 from tests.tools import require_tool
@@ -202,3 +203,48 @@ def test_for_override_rejects_bad_duration(bad):
     assert message.startswith("for_override: ")
     assert repr(bad) in message
     assert "Prometheus duration" in message
+
+
+# --- the dashboards' groups (recorded once a minute for the time-series panels) -------------------
+
+GROUPS = [group for path in RULE_FILES for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]]
+DASHBOARD_GROUPS = [group for group in GROUPS if group["name"].endswith(".dashboards")]
+
+
+def test_dashboard_groups_record_every_minute_and_only_they_set_an_interval():
+    assert {g["name"] for g in DASHBOARD_GROUPS} == {
+        "node.dashboards", "django.dashboards", "postgres.dashboards", "redis.dashboards", "celery.dashboards",
+        "containers.dashboards"}
+    assert {g["name"]: g.get("interval") for g in GROUPS if "interval" in g} == {
+        g["name"]: "1m" for g in DASHBOARD_GROUPS}
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_promtool_tests_evaluate_at_the_dashboard_groups_interval(path: Path):
+    # promtool 2.42 evaluates every group at the test file's evaluation_interval, ignoring a group's own
+    # `interval:`; at 1m the tests see the dashboards' records as Prometheus produces them.
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["evaluation_interval"] == "1m"
+
+
+def _selector_of(expr: str, metric: str) -> str:
+    match = re.search(rf"(?<![\w:]){metric}\{{([^}}]*)\}}", expr)
+    assert match, f"{metric} not read with a selector in {expr}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(("metric", "selector"), [
+    ("node_network_receive_bytes_total", thresholds.NET_DEV),
+    ("node_network_transmit_bytes_total", thresholds.NET_DEV),
+    ("node_filesystem_avail_bytes", thresholds.ROOT_FS),
+    ("node_filesystem_size_bytes", thresholds.ROOT_FS),
+    ("pg_stat_database_xact_commit", thresholds.PG_DB),
+    ("pg_stat_database_blks_hit", thresholds.PG_DB),
+    ("container_cpu_usage_seconds_total", thresholds.CONTAINERS),
+    ("container_memory_working_set_bytes", thresholds.CONTAINERS),
+])
+def test_dashboard_records_use_the_shared_selectors(metric: str, selector: str):
+    """The records select what the panels selected before them: components/thresholds.py's selectors."""
+    reading = [rule for group in DASHBOARD_GROUPS for rule in group["rules"] if re.search(rf"\b{metric}\{{", rule["expr"])]
+    assert reading, metric
+    for rule in reading:
+        assert _selector_of(rule["expr"], metric) == selector, rule["record"]
