@@ -14,14 +14,16 @@ DESCRIPTION = "Django (django-prometheus) traffic, errors, latency per endpoint,
 VARIABLES = (v.ENVIRONMENT, v.DJANGO_INSTANCE)
 
 
-def _status_class(prefix: str) -> str:
-    responses = q.per_instance("sum", q.rate(q.DJANGO_RESPONSES, f'{q.DJANGO},status=~"{prefix}.."'))
-    return q.or_zero(responses, q.DJANGO_TRAFFIC)
+def _status_class(status_class: str) -> str:
+    responses = q.recorded("instance_status_class:django_http_responses:rate5m",
+                           f'{q.DJANGO},status_class="{status_class}"')
+    return q.or_zero(f"sum by ({q.BY_INSTANCE}) ({responses})", q.DJANGO_TRAFFIC)
 
 
-def _per_instance_by(counter: str, label: str) -> str:
-    return q.or_zero(q.per_instance("sum", q.rate(counter, q.DJANGO), by=label), q.DJANGO_TRAFFIC,
-                     **{label: "(none yet)"})
+def _top_by(record: str, label: str) -> str:
+    """The top series of a per-instance-and-`label` record; '(none yet)' where an instance has none."""
+    series = q.recorded(record, q.DJANGO)
+    return q.or_zero(q.top(series, label), q.DJANGO_TRAFFIC, unless=series, **{label: "(none yet)"})
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -31,13 +33,13 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="reqps",
         stacked=True,
         queries=(
-            Query(_status_class("2"), "{{instance}} 2xx"),
-            Query(_status_class("4"), "{{instance}} 4xx"),
-            Query(_status_class("5"), "{{instance}} 5xx"),
+            Query(_status_class("2xx"), "{{instance}} 2xx"),
+            Query(_status_class("4xx"), "{{instance}} 4xx"),
+            Query(_status_class("5xx"), "{{instance}} 5xx"),
         ),
         description=(
-            "Django responses per second by status class and instance, stacked. A class with no "
-            "responses yet shows as 0."
+            "Django responses per second by status class and instance over 5 minutes, stacked (recorded "
+            "every minute). A class with no responses yet shows as 0."
         ),
         width=12,
     ),
@@ -70,9 +72,9 @@ PANELS: tuple[PanelSpec, ...] = (
         title="Response Time by Endpoint",
         type=TIMESERIES,
         unit="s",
-        queries=(Query(q.DJANGO_P95_BY_VIEW_RECORDED, "{{instance}} {{method}} {{view}}"),),
-        description=("95th percentile latency per Django instance, view and HTTP method, over 5 minutes "
-                     "(recorded by a rule)."),
+        queries=(Query(q.top(q.DJANGO_P95_BY_VIEW_RECORDED, "view, method"), "{{instance}} {{method}} {{view}}"),),
+        description=(f"95th percentile latency per Django instance, view and HTTP method, over 5 minutes "
+                     f"(recorded every minute): the {q.TOP_N} slowest over the time range shown."),
         width=12,
     ),
     PanelSpec(
@@ -80,13 +82,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="reqps",
         queries=(
-            Query(
-                q.per_instance("sum", q.rate("django_http_requests_total_by_view_transport_method_total", q.DJANGO),
-                               by="view, method"),
-                "{{instance}} {{method}} {{view}}",
-            ),
+            Query(q.top(q.recorded("instance_view_method:django_http_requests:rate5m", q.DJANGO), "view, method"),
+                  "{{instance}} {{method}} {{view}}"),
         ),
-        description="Requests per second per Django instance, view and HTTP method.",
+        description=(f"Requests per second per Django instance, view and HTTP method over 5 minutes (recorded "
+                     f"every minute): the {q.TOP_N} busiest over the time range shown."),
         width=12,
     ),
     PanelSpec(
@@ -94,12 +94,13 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="ops",
         queries=(
-            Query(_per_instance_by("django_model_inserts_total", "model"), "{{instance}} inserts {{model}}"),
-            Query(_per_instance_by("django_model_updates_total", "model"), "{{instance}} updates {{model}}"),
-            Query(_per_instance_by("django_model_deletes_total", "model"), "{{instance}} deletes {{model}}"),
+            Query(_top_by("instance_model:django_model_inserts:rate5m", "model"), "{{instance}} inserts {{model}}"),
+            Query(_top_by("instance_model:django_model_updates:rate5m", "model"), "{{instance}} updates {{model}}"),
+            Query(_top_by("instance_model:django_model_deletes:rate5m", "model"), "{{instance}} deletes {{model}}"),
         ),
         description=(
-            "Inserts, updates and deletes per second per Django instance and model. Only models using "
+            "Inserts, updates and deletes per second per Django instance and model over 5 minutes (recorded "
+            f"every minute): for each, the {q.TOP_N} busiest over the time range shown. Only models using "
             "django_prometheus ExportModelOperationsMixin are counted; '(none yet)' means "
             "no such write has happened."
         ),
@@ -110,9 +111,10 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="eps",
         queries=(
-            Query(_per_instance_by("django_http_exceptions_total_by_type_total", "type"), "{{instance}} {{type}}"),
+            Query(_top_by("instance_type:django_http_exceptions:rate5m", "type"), "{{instance}} {{type}}"),
         ),
-        description="Exceptions raised by Django views per second, per instance and exception type.",
+        description=(f"Exceptions raised by Django views per second, per instance and exception type over 5 "
+                     f"minutes (recorded every minute): the {q.TOP_N} most frequent over the time range shown."),
         width=12,
     ),
 )

@@ -20,8 +20,6 @@ DESCRIPTION = ("Celery tasks as Flower sees them (throughput by state, failure r
                "tasks executing) and the backlog of the broker's queues (redis_exporter).")
 VARIABLES = (v.ENVIRONMENT, v.FLOWER, v.BROKER)
 
-# Every task event type (sent, received, started, succeeded, failed, retried, rejected, revoked).
-_TASK_EVENTS = f'{v.CELERY},type=~"task-.*"'
 
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec(
@@ -29,10 +27,10 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="ops",
         min=0,
-        queries=(Query(q.per_instance("sum", q.rate("flower_events_total", _TASK_EVENTS), by="type"),
-                       "{{instance}} {{type}}"),),
+        queries=(Query(q.recorded("instance_type:flower_events:rate5m", v.CELERY), "{{instance}} {{type}}"),),
         description=("Task events per second by state (task-sent by producers, task-received, task-started, "
-                     "task-succeeded, task-failed, task-retried... by workers), per Flower instance."),
+                     "task-succeeded, task-failed, task-retried... by workers), per Flower instance, over 5 "
+                     "minutes (recorded every minute)."),
         width=12,
     ),
     PanelSpec(
@@ -53,11 +51,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="s",
         min=0,
-        queries=(Query("histogram_quantile(0.95, " + q.per_instance(
-            "sum", q.rate("flower_task_runtime_seconds_bucket", v.CELERY), by="task, le") + ")",
-            "{{instance}} {{task}}"),),
-        description=("95th percentile of the runtime of the tasks that succeeded, per task name "
-                     "(Flower's histogram; failed tasks report no runtime)."),
+        queries=(Query(q.top(q.recorded("instance_task:flower_task_runtime_seconds:p95_5m", v.CELERY), "task"),
+                       "{{instance}} {{task}}"),),
+        description=("95th percentile of the runtime of the tasks that succeeded, per task name, over 5 minutes "
+                     f"(Flower's histogram, recorded every minute; failed tasks report no runtime): the {q.TOP_N} "
+                     "slowest over the time range shown."),
         width=12,
     ),
     PanelSpec(
@@ -65,9 +63,10 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="short",
         min=0,
-        queries=(Query(q.per_instance("max", f"flower_worker_number_of_currently_executing_tasks{{{v.CELERY}}}",
-                                      by="worker"), "{{instance}} {{worker}}"),),
-        description="Tasks each worker is executing, as its last heartbeat (every 2 s) told Flower.",
+        queries=(Query(q.recorded("instance_worker:flower_worker_executing_tasks:max", v.CELERY),
+                       "{{instance}} {{worker}}"),),
+        description=("Tasks each worker is executing, as its last heartbeat (every 2 s) told Flower, recorded "
+                     "every minute."),
         width=12,
     ),
     PanelSpec(
@@ -77,11 +76,12 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         thresholds=th.steps(th.CELERY_BACKLOG_TASKS),
         threshold_line=True,
-        queries=(Query(q.per_instance("max", f"redis_key_size{{{v.BROKER_QUEUES}}}", by="db, key"),
+        queries=(Query(q.recorded("instance_key:redis_key_size:avg5m", v.BROKER_QUEUES),
                        "{{instance}} {{db}} {{key}}"),),
-        description=("Tasks waiting in each broker queue: the length of the queue's list, read by redis_exporter "
-                     "(exporters.redis.checkSingleKeys; 0 when the queue is empty). CeleryQueueBacklogGrowing "
-                     "fires above 100 tasks on average over 5 minutes while the queue keeps growing (dashed line)."),
+        description=("Tasks waiting in each broker queue on average over 5 minutes: the length of the queue's "
+                     "list, read by redis_exporter (exporters.redis.checkSingleKeys; 0 when the queue is empty), "
+                     "as the recorded series CeleryQueueBacklogGrowing judges: it fires above 100 tasks while "
+                     "the queue keeps growing (dashed line)."),
         width=24,
     ),
 )

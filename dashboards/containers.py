@@ -13,13 +13,8 @@ TITLE = "Containers"
 DESCRIPTION = "Each Docker container's CPU, memory against its limit, restarts and network, from cAdvisor."
 VARIABLES = (v.ENVIRONMENT, v.DOCKER_HOST, v.CONTAINER)
 
-# One series per container of each Docker host (a name is unique on one host).
-BY_CONTAINER = "name"
+# One series per container of each Docker host (a name is unique on one host): the records keep `name`.
 LEGEND = "{{name}} on {{instance}}"
-
-
-def _per_container(aggregation: str, expr: str) -> str:
-    return q.per_instance(aggregation, expr, by=BY_CONTAINER)
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -29,10 +24,10 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         # Summed over cAdvisor's `cpu` label: "total", or one per core where per-CPU usage is enabled.
-        queries=(Query(f"100 * {_per_container('sum', q.rate('container_cpu_usage_seconds_total', q.CONTAINERS))}",
+        queries=(Query(f"100 * {q.recorded('instance_name:container_cpu_usage_seconds:rate5m', q.CONTAINERS)}",
                        LEGEND),),
         description=("CPU time each container used, in percent of one core (200 = two cores busy): "
-                     "rate of container_cpu_usage_seconds_total."),
+                     "rate of container_cpu_usage_seconds_total over 5 minutes, recorded every minute."),
         width=12,
     ),
     PanelSpec(
@@ -42,13 +37,12 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         queries=(
             # max, not sum: a replaced container's last sample lingers for a few minutes next to its successor.
-            Query(_per_container("max", f"container_memory_working_set_bytes{{{q.CONTAINERS}}}"), LEGEND),
-            Query(_per_container("max", f"container_spec_memory_limit_bytes{{{q.CONTAINERS}}} > 0"),
-                  f"{LEGEND} limit"),
+            Query(q.recorded("instance_name:container_memory_working_set_bytes:max", q.CONTAINERS), LEGEND),
+            Query(q.recorded("instance_name:container_spec_memory_limit_bytes:max", q.CONTAINERS), f"{LEGEND} limit"),
         ),
         description=("Each container's working set (memory the kernel cannot reclaim without swapping: what "
                      "counts against its limit) and its memory limit. A container without a limit has no "
-                     "limit line (cAdvisor reports no limit as 0)."),
+                     "limit line (cAdvisor reports no limit as 0). Recorded every minute."),
         width=12,
     ),
     PanelSpec(
@@ -85,13 +79,14 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="Bps",
         queries=(
-            Query(_per_container("sum", q.rate("container_network_receive_bytes_total", q.CONTAINERS)),
+            Query(q.recorded("instance_name:container_network_receive_bytes:rate5m", q.CONTAINERS),
                   f"{LEGEND} receive"),
-            Query(_per_container("sum", q.rate("container_network_transmit_bytes_total", q.CONTAINERS)),
+            Query(q.recorded("instance_name:container_network_transmit_bytes:rate5m", q.CONTAINERS),
                   f"{LEGEND} transmit"),
         ),
-        description=("Bytes received and transmitted per second by each container, all its interfaces "
-                     "together. A container on the host's network (node_exporter) shows the host's interfaces."),
+        description=("Bytes received and transmitted per second by each container over 5 minutes (recorded every "
+                     "minute), all its interfaces together. A container on the host's network (node_exporter) "
+                     "shows the host's interfaces."),
         width=24,
     ),
 )

@@ -19,9 +19,14 @@ def _db_rate(metric: str, by: str = "") -> str:
     return q.per_instance("sum", q.rate(f"pg_stat_database_{metric}", q.PG_DB), by=by)
 
 
-def _hit_ratio(by: str = "") -> str:
+def _db_recorded(metric: str, by: str = "") -> str:
+    """The same over 5 minutes, from the per-minute record per server and database."""
+    return q.per_instance("sum", q.recorded(f"instance_datname:pg_stat_database_{metric}:rate5m", q.PG_DB), by=by)
+
+
+def _hit_ratio(rates=_db_rate, by: str = "") -> str:
     # `> 0` drops windows without any block access instead of dividing 0 by 0.
-    return f"100 * {_db_rate('blks_hit', by)} / (({_db_rate('blks_hit', by)} + {_db_rate('blks_read', by)}) > 0)"
+    return f"100 * {rates('blks_hit', by)} / (({rates('blks_hit', by)} + {rates('blks_read', by)}) > 0)"
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -74,11 +79,12 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="rowsps",
         queries=(
-            Query(_db_rate("tup_inserted"), "{{instance}} inserts"),
-            Query(_db_rate("tup_updated"), "{{instance}} updates"),
-            Query(_db_rate("tup_deleted"), "{{instance}} deletes"),
+            Query(_db_recorded("tup_inserted"), "{{instance}} inserts"),
+            Query(_db_recorded("tup_updated"), "{{instance}} updates"),
+            Query(_db_recorded("tup_deleted"), "{{instance}} deletes"),
         ),
-        description="Rows inserted, updated and deleted per second per server, over the databases selected.",
+        description=("Rows inserted, updated and deleted per second per server over 5 minutes (recorded every "
+                     "minute), over the databases selected."),
         width=12,
     ),
     PanelSpec(
@@ -87,10 +93,11 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="short",
         min=0,
         queries=(
-            Query(q.PG_CONNECTIONS, "{{instance}} connections"),
-            Query(q.PG_MAX_CONNECTIONS, "{{instance}} max_connections"),
+            Query(q.PG_CONNECTIONS_RECORDED, "{{instance}} connections"),
+            Query(q.PG_MAX_CONNECTIONS_RECORDED, "{{instance}} max_connections"),
         ),
-        description="Open client connections of each server against its max_connections setting.",
+        description=("Open client connections of each server against its max_connections setting (recorded "
+                     "every minute)."),
         width=12,
     ),
     PanelSpec(
@@ -99,8 +106,8 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        queries=(Query(_hit_ratio(by="datname"), "{{instance}} {{datname}}"),),
-        description="Buffer cache hit ratio per server and database over time.",
+        queries=(Query(_hit_ratio(_db_recorded, by="datname"), "{{instance}} {{datname}}"),),
+        description="Buffer cache hit ratio per server and database over 5 minutes (recorded every minute).",
         width=12,
     ),
     PanelSpec(
@@ -108,10 +115,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="ops",
         queries=(
-            Query(_db_rate("xact_commit"), "{{instance}} commits"),
-            Query(_db_rate("xact_rollback"), "{{instance}} rollbacks"),
+            Query(_db_recorded("xact_commit"), "{{instance}} commits"),
+            Query(_db_recorded("xact_rollback"), "{{instance}} rollbacks"),
         ),
-        description="Transactions committed and rolled back per second per server, over the databases selected.",
+        description=("Transactions committed and rolled back per second per server over 5 minutes (recorded "
+                     "every minute), over the databases selected."),
         width=12,
     ),
 )

@@ -42,8 +42,9 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        queries=(Query(q.CPU_BUSY_PERCENT, "{{instance}}"),),
-        description="Share of CPU time not idle, averaged over the cores of each host.",
+        queries=(Query(f"100 * {q.recorded('instance:node_cpu_utilisation:ratio', q.NODE)}", "{{instance}}"),),
+        description=("Share of CPU time not idle over 5 minutes, averaged over the cores of each host (the "
+                     "recorded series the HostHighCpuUsage alert judges)."),
         width=12,
     ),
     PanelSpec(
@@ -53,12 +54,11 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         stacked=True,
         queries=(
-            Query(_sum(f"node_memory_MemTotal_bytes{{{q.NODE}}} - node_memory_MemAvailable_bytes{{{q.NODE}}}"),
-                  "{{instance}} used"),
-            Query(_sum(f"node_memory_MemAvailable_bytes{{{q.NODE}}}"), "{{instance}} available"),
+            Query(q.recorded("instance:node_memory_used:bytes", q.NODE), "{{instance}} used"),
+            Query(q.recorded("instance:node_memory_available:bytes", q.NODE), "{{instance}} available"),
         ),
         description=("Memory in use (MemTotal - MemAvailable) and available per host, stacked: the top of the "
-                     "stack is the selected hosts' total memory."),
+                     "stack is the selected hosts' total memory. Recorded every minute."),
         width=12,
     ),
     PanelSpec(
@@ -68,15 +68,12 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         stacked=True,
         queries=(
-            Query(
-                _sum(f"node_filesystem_size_bytes{{{q.ROOT_FS}}} - node_filesystem_avail_bytes{{{q.ROOT_FS}}}"),
-                "{{instance}} used",
-            ),
-            Query(_sum(f"node_filesystem_avail_bytes{{{q.ROOT_FS}}}"), "{{instance}} available"),
+            Query(q.recorded("instance:node_filesystem_root_used:bytes", q.NODE), "{{instance}} used"),
+            Query(q.recorded("instance:node_filesystem_root_avail:bytes", q.NODE), "{{instance}} available"),
         ),
         description=(
             "Root filesystem (/) per host: used (including blocks reserved for root) and "
-            "available to unprivileged users, stacked."
+            "available to unprivileged users, stacked. Recorded every minute."
         ),
         width=12,
     ),
@@ -85,11 +82,11 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="Bps",
         queries=(
-            Query(_sum(q.rate("node_network_receive_bytes_total", q.NET_DEV)), "{{instance}} receive"),
-            Query(_sum(q.rate("node_network_transmit_bytes_total", q.NET_DEV)), "{{instance}} transmit"),
+            Query(q.recorded("instance:node_network_receive_bytes:rate5m", q.NODE), "{{instance}} receive"),
+            Query(q.recorded("instance:node_network_transmit_bytes:rate5m", q.NODE), "{{instance}} transmit"),
         ),
-        description=("Bytes received and transmitted per second on each host's interfaces "
-                     "(loopback and container veth/bridges left out)."),
+        description=("Bytes received and transmitted per second over 5 minutes on each host's interfaces "
+                     "(loopback and container veth/bridges left out; recorded every minute)."),
         width=12,
     ),
     PanelSpec(
@@ -98,12 +95,13 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="bytes",
         min=0,
         queries=(
-            Query(_sum(f"redis_memory_used_bytes{{{q.REDIS}}}"), "{{instance}} used"),
-            Query(_sum(f"redis_memory_max_bytes{{{q.REDIS}}}"), "{{instance}} maxmemory (0 = no limit)"),
+            Query(q.recorded("instance:redis_memory_used_bytes:max", q.REDIS), "{{instance}} used"),
+            Query(q.recorded("instance:redis_memory_max_bytes:max", q.REDIS), "{{instance}} maxmemory (0 = no limit)"),
         ),
         description=(
             "Memory used by each Redis and its maxmemory setting. maxmemory 0 means Redis has no "
-            "memory limit (it can grow until the host or container runs out), not that it is full."
+            "memory limit (it can grow until the host or container runs out), not that it is full. "
+            "Recorded every minute."
         ),
         width=12,
     ),
@@ -113,12 +111,12 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="short",
         min=0,
         queries=(
-            Query(_sum(f"redis_connected_clients{{{q.REDIS}}}"), "{{instance}} connected clients"),
-            Query(_sum(q.rate("redis_commands_processed_total", q.REDIS)), "{{instance}} commands/s"),
+            Query(q.recorded("instance:redis_connected_clients:max", q.REDIS), "{{instance}} connected clients"),
+            Query(q.recorded("instance:redis_commands_processed:rate5m", q.REDIS), "{{instance}} commands/s"),
         ),
         overrides=(Override("B", (("unit", "ops"), ("custom.axisPlacement", "right"))),),
         description=("Clients connected to each Redis (left axis) and commands processed per second "
-                     "(right axis)."),
+                     "over 5 minutes (right axis), recorded every minute."),
         width=12,
     ),
     PanelSpec(

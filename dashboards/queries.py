@@ -6,6 +6,11 @@ and every aggregation keeps one series per instance (`by (environment, instance)
 shows one value per selected instance and a legend names it. Every rate()/increase() uses
 `$__rate_interval`, which Grafana derives from the data source's `timeInterval` (the scrape
 interval), so windows are always >= 4 scrapes.
+
+Time-series panels read series that rules/recording.yml records once a minute per instance
+(its `*.dashboards` groups): over a week on a fleet a panel then reads a few samples per
+minute per instance instead of every raw series at the scrape interval (make bench-scale).
+Gauges are instant queries and read the raw series at the moment shown.
 """
 
 from __future__ import annotations
@@ -24,6 +29,23 @@ def per_instance(aggregation: str, expr: str, by: str = "") -> str:
     """`sum by (environment, instance[, by]) (expr)`."""
     group = f"{BY_INSTANCE}, {by}" if by else BY_INSTANCE
     return f"{aggregation} by ({group}) ({expr})"
+
+
+def recorded(record: str, selector: str) -> str:
+    """A series of rules/recording.yml (already one per instance, and per endpoint, model...), narrowed."""
+    return f"{record}{{{selector}}}"
+
+
+# Per-endpoint, per-model, per-task panels draw at most this many series.
+TOP_N = 10
+
+
+def top(series: str, by: str) -> str:
+    """The TOP_N of `series` (a recorded selector: one series per environment, instance and `by`) with
+    the highest average over the time range shown: the same lines from the left edge of the graph to
+    the right one, where a per-step topk() would swap lines in and out. Ranked once (`@ end()`)."""
+    ranked = f"topk({TOP_N}, avg_over_time({series}[$__range] @ end()))"
+    return f"{series} and on ({BY_INSTANCE}, {by}) {ranked}"
 
 
 def rate(metric: str, selector: str) -> str:
@@ -45,7 +67,10 @@ DISK_USED_PERCENT = (
 # versions). All states = connections held against max_connections.
 PG_CONNECTIONS = per_instance("sum", f"pg_stat_activity_count{{{PG}}}")
 PG_CONNECTIONS_ACTIVE = per_instance("sum", f'pg_stat_activity_count{{{PG},state="active"}}')
-PG_MAX_CONNECTIONS = per_instance("max", f"pg_settings_max_connections{{{PG}}}")
+# Their per-minute records, for time-series panels.
+PG_CONNECTIONS_RECORDED = recorded("instance:pg_connections:sum", PG)
+PG_CONNECTIONS_ACTIVE_RECORDED = recorded("instance:pg_connections_active:sum", PG)
+PG_MAX_CONNECTIONS_RECORDED = recorded("instance:pg_settings_max_connections:max", PG)
 
 # Django (django-prometheus; prometheus_client appends `_total` to counters).
 DJANGO_RESPONSES = "django_http_responses_total_by_status_view_method_total"
@@ -59,19 +84,22 @@ DJANGO_P95_BY_VIEW_RECORDED = f"instance_view_method:django_http_requests_latenc
 DJANGO_5XX_RATIO_RECORDED = f"instance:django_http_responses_5xx:ratio_rate5m{{{DJANGO}}}"
 
 
-def or_zero(expr: str, traffic: str, **labels: str) -> str:
+def or_zero(expr: str, traffic: str, unless: str | None = None, **labels: str) -> str:
     """`expr`, or 0 for every instance that has `traffic` but no series of `expr` yet.
 
     For counters of events that may not have happened yet (4xx, 5xx, exceptions, model
     writes): prometheus_client only exposes a labelled counter after its first increment, so
     "no series" means "none so far". `or on (environment, instance)` adds the 0 only for the
-    instances the left side lacks; label_replace gives it the labels the legend uses.
+    instances the left side lacks; label_replace gives it the labels the legend uses. With
+    `unless` (the series before a top-N cut), only instances without any series of it get the 0.
     """
     zero = f"0 * {traffic}"
     for name, value in labels.items():
         zero = f'label_replace({zero}, "{name}", "{value}", "", "")'
+    if unless is not None:
+        zero = f"({zero} unless on ({BY_INSTANCE}) {unless})"
     return f"({expr}) or on ({BY_INSTANCE}) {zero}"
 
 
 # The zero fallback's traffic: Django requests per instance (any request at all).
-DJANGO_TRAFFIC = per_instance("sum", rate(DJANGO_REQUESTS, DJANGO))
+DJANGO_TRAFFIC = recorded("instance:django_http_requests:rate5m", DJANGO)

@@ -52,8 +52,8 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="short",
         queries=(
-            Query(q.PG_CONNECTIONS_ACTIVE, "{{instance}} active (running a query)"),
-            Query(q.PG_CONNECTIONS, "{{instance}} open (all states)"),
+            Query(q.PG_CONNECTIONS_ACTIVE_RECORDED, "{{instance}} active (running a query)"),
+            Query(q.PG_CONNECTIONS_RECORDED, "{{instance}} open (all states)"),
         ),
         description=(
             "PostgreSQL client connections from pg_stat_activity, per server: those running a query "
@@ -66,7 +66,7 @@ PANELS: tuple[PanelSpec, ...] = (
         type=TIMESERIES,
         unit="reqps",
         queries=(
-            Query(q.per_instance("sum", q.rate(q.DJANGO_REQUESTS, q.DJANGO), by="method"), "{{instance}} {{method}}"),
+            Query(q.recorded("instance_method:django_http_requests:rate5m", q.DJANGO), "{{instance}} {{method}}"),
         ),
         description="Requests handled by Django per second, per instance and HTTP method.",
         width=12,

@@ -115,7 +115,7 @@ def substitute(expr: str, *, step_s: float, scrape_s: float, range_s: float,
 
 # `(X) or on (environment, instance) 0 * <traffic>`, the traffic maybe label_replace'd: the
 # "none yet" placeholder of dashboards.queries.or_zero, always at the end of a query.
-ZERO_FALLBACK = re.compile(r"\s+or\s+on\s*\(\s*environment,\s*instance\s*\)\s*(?:label_replace\(\s*)?0\s*\*.*\Z", re.S)
+ZERO_FALLBACK = re.compile(r"\s+or\s+on\s*\(\s*environment,\s*instance\s*\)\s*\(?(?:label_replace\(\s*)?0\s*\*.*\Z", re.S)
 
 
 def without_zero_fallback(expr: str) -> str:

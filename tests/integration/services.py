@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO_ROOT / "demo"
@@ -694,6 +695,25 @@ def repo_rule_files() -> list[str]:
     return sorted(str(p) for p in (REPO_ROOT / "rules").glob("*.yml"))
 
 
+def rule_files_at_evaluation_interval(directory: Path) -> list[str]:
+    """The repository's rule files, copied into `directory` without any group's own `interval:`.
+
+    The dashboards' recording groups evaluate every minute in the stack (rules/recording.yml);
+    here every group follows the suite's evaluation interval (1-2 s), so their series exist a few
+    seconds after the start instead of up to a minute later. bench-scale's backfill evaluates them
+    at their own interval, and promtool's tests at 1m (the test files' evaluation_interval)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for source in repo_rule_files():
+        doc = yaml.safe_load(Path(source).read_text())
+        for group in doc["groups"]:
+            group.pop("interval", None)
+        target = directory / Path(source).name
+        target.write_text(yaml.safe_dump(doc, sort_keys=False))
+        paths.append(str(target))
+    return paths
+
+
 def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,
                   rule_files: Sequence[str], evaluation_interval: str | None = None,
                   alertmanager_targets: Sequence[str] = (),
@@ -769,7 +789,7 @@ def prometheus_server(targets: Mapping[str, Sequence[str]], *, scrape_interval: 
         all_targets = {"prometheus": [f"{HOST}:{port}"], **{k: list(v) for k, v in targets.items()}}
         text = render_config(
             all_targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout,
-            rule_files=repo_rule_files() if rule_files is None else rule_files,
+            rule_files=rule_files_at_evaluation_interval(tmp / "rules") if rule_files is None else rule_files,
             evaluation_interval=evaluation_interval, alertmanager_targets=alertmanager_targets,
             basic_auth=basic_auth, external_labels=external_labels, remote_write=remote_write,
             probers=probers,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 from . import services
@@ -21,7 +23,14 @@ def test_rendered_config_has_every_job_but_grafana_and_loads_rule_files(promethe
     targets = [t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
     # host:port, and the prober's URLs (http and https) on loopback too
     assert all(t.split("://", 1)[-1].startswith("127.0.0.1:") for t in targets), targets
-    assert config.get("rule_files", []) == services.repo_rule_files()
+    # The repository's files, each group at the suite's evaluation interval.
+    loaded = config.get("rule_files", [])
+    assert [Path(f).name for f in loaded] == [Path(f).name for f in services.repo_rule_files()]
+    for copy, source in zip(loaded, services.repo_rule_files(), strict=True):
+        groups = yaml.safe_load(Path(source).read_text())["groups"]
+        for group in groups:
+            group.pop("interval", None)
+        assert yaml.safe_load(Path(copy).read_text())["groups"] == groups
 
 
 def test_every_scrape_target_is_up(prometheus):
@@ -30,7 +39,6 @@ def test_every_scrape_target_is_up(prometheus):
 
 
 def test_rule_files_are_loaded(prometheus):
-    if not services.repo_rule_files():
-        return
     groups = prometheus.api("rules")["groups"]
-    assert {g["file"] for g in groups} == set(services.repo_rule_files())
+    assert {g["file"] for g in groups} == set(yaml.safe_load(prometheus.config_text)["rule_files"])
+    assert {Path(g["file"]).name for g in groups} == {Path(f).name for f in services.repo_rule_files()}

@@ -23,6 +23,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO_ROOT / "tests" / "fixtures" / "grafana-schemas"
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
+# record name -> expression, of rules/recording.yml
+RECORDS = {rule["record"]: rule["expr"] for group in yaml.safe_load((REPO_ROOT / "rules" / "recording.yml").read_text())
+           ["groups"] for rule in group["rules"] if "record" in rule}
+
+
+def expanded(expr: str) -> str:
+    """`expr` with every recorded series replaced by (its rule's expression): what a panel reads in the end."""
+    return re.sub(r"(?<![\w:])[a-z_]+:[A-Za-z0-9_]+:[a-z0-9_]+\b",
+                  lambda m: f"({RECORDS[m.group(0)].strip()})" if m.group(0) in RECORDS else m.group(0), expr)
 JOBS = {"prometheus", "grafana", "node", "postgres", "redis", "nginx", "django", "celery", "blackbox", "cadvisor"}
 VARIABLE_NAMES = {"environment", "host", "django_instance", "pg_instance", "redis_instance", "datname", "probe",
                   "docker_host", "container", "flower", "broker"}
@@ -259,9 +268,9 @@ def test_rates_use_rate_interval(models):
             for argument in _calls(expr, function):
                 seen += 1
                 assert argument.rstrip().endswith("[$__rate_interval]"), (panel["title"], expr)
-        # No fixed range windows anywhere.
-        for window in re.findall(r"\[([^\]]*)\]", expr):
-            assert window == "$__rate_interval", (panel["title"], expr)
+        # No fixed range windows anywhere; the whole range shown only to rank a top-N panel's series, once.
+        for window, anchored in re.findall(r"\[([^\]]*)\](\s*@\s*end\(\))?", expr):
+            assert window == "$__rate_interval" or (window == "$__range" and anchored), (panel["title"], expr)
     assert seen > 0
 
 
@@ -270,14 +279,14 @@ def test_jobs_are_fixed_names(models):
         jobs = re.findall(r'\bjob\s*=~?\s*"([^"]*)"', target["expr"])
         assert jobs, (panel["title"], target["expr"])
         assert set(jobs) <= JOBS, (panel["title"], target["expr"])
-        # Only Grafana's `$__rate_interval` and the dashboards' own variables.
-        assert set(re.findall(r"\$(\w+)", target["expr"])) <= {"__rate_interval", *VARIABLE_NAMES}, target["expr"]
+        # Only Grafana's `$__rate_interval` and `$__range` (top-N ranking) and the dashboards' own variables.
+        assert set(re.findall(r"\$(\w+)", target["expr"])) <= {"__rate_interval", "__range", *VARIABLE_NAMES}, target["expr"]
 
 
 def test_pg_stat_activity_count_is_summed(models):
     found = 0
     for _uid, _panel, target in all_targets(models):
-        expr = target["expr"]
+        expr = expanded(target["expr"])
         for match in re.finditer(r"pg_stat_activity_count", expr):
             found += 1
             assert re.search(r"\bsum(\s+by\s*\([^)]*\))?\s*\(\s*$", expr[: match.start()]), expr
@@ -287,16 +296,18 @@ def test_pg_stat_activity_count_is_summed(models):
 def test_pg_per_database_metrics_filter_datname(models):
     found = 0
     for _uid, _panel, target in all_targets(models):
-        for selector in re.findall(r"(pg_stat_database_\w+|pg_database_size_bytes)\{([^}]*)\}", target["expr"]):
+        # Recorded per-database series too: their panels filter them, and their rules the raw ones.
+        expr = expanded(target["expr"])
+        for selector in re.findall(r"(pg_stat_database_\w+|pg_database_size_bytes)\{([^}]*)\}", expr):
             found += 1
             labels = selector[1]
             # Drops the shared datid="0" row (empty datname) and the templates, keeps the app database.
-            assert 'datname!=""' in labels, target["expr"]
-            assert 'datname!~"template.*"' in labels, target["expr"]
-            assert "postgres" not in labels.replace('job="postgres"', ""), target["expr"]
+            assert 'datname!=""' in labels, expr
+            assert 'datname!~"template.*"' in labels, expr
+            assert "postgres" not in labels.replace('job="postgres"', ""), expr
         # No unfiltered use of a per-database metric.
-        for metric in re.finditer(r"\b(pg_stat_database_\w+|pg_database_size_bytes)\b", target["expr"]):
-            assert target["expr"][metric.end() : metric.end() + 1] == "{", target["expr"]
+        for metric in re.finditer(r"(?<![\w:])(pg_stat_database_\w+|pg_database_size_bytes)\b", expr):
+            assert expr[metric.end() : metric.end() + 1] == "{", expr
     assert found >= 10
 
 
@@ -313,7 +324,7 @@ def test_postgres_panels_use_expected_metrics(models):
 
 
 def test_django_metric_names(models):
-    text = " ".join(t["expr"] for _, _, t in all_targets(models))
+    text = " ".join(expanded(t["expr"]) for _, _, t in all_targets(models))
     for name in (
         "django_http_requests_total_by_method_total",
         "django_http_responses_total_by_status_view_method_total",
@@ -351,8 +362,10 @@ def test_status_codes_panel(models):
     assert panel["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
     legends = [t["legendFormat"] for t in panel["targets"]]
     assert legends == ["{{instance}} 2xx", "{{instance}} 4xx", "{{instance}} 5xx"]
-    for target, cls in zip(panel["targets"], "245", strict=True):
-        assert f'status=~"{cls}.."' in target["expr"]
+    for target, cls in zip(panel["targets"], ("2xx", "4xx", "5xx"), strict=True):
+        assert f'status_class="{cls}"' in target["expr"]
+    # The record names the class after the status' first digit: 201 is 2xx, 404 4xx (promtool-tested).
+    assert '"status_class", "${1}xx", "status", "([1-5])[0-9][0-9]"' in expanded(panel["targets"][0]["expr"])
 
 
 def test_response_time_threshold_line(models):
@@ -529,7 +542,8 @@ def _check_rules(promtool, tmp_path, exprs):
             {
                 "name": "dashboard-queries",
                 "rules": [
-                    {"record": f"dashboard:query_{i}", "expr": expr.replace("$__rate_interval", "1m")}
+                    {"record": f"dashboard:query_{i}",
+                     "expr": expr.replace("$__rate_interval", "1m").replace("$__range", "7d")}
                     for i, expr in enumerate(exprs)
                 ],
             }
@@ -628,7 +642,7 @@ def test_variables_are_defined_before_use(models):
             assert used <= defined, (uid, var["name"], used - defined)
             defined.add(var["name"])
         for _, _, expr in iter_panel_queries(model):
-            assert set(re.findall(r"\$(\w+)", expr)) - {"__rate_interval"} <= defined, (uid, expr)
+            assert set(re.findall(r"\$(\w+)", expr)) - {"__rate_interval", "__range"} <= defined, (uid, expr)
 
 
 SELECTOR = re.compile(r"([a-zA-Z_:][\w:]*)\{([^}]*)\}")
@@ -690,22 +704,23 @@ def test_container_panels_read_cadvisor_metrics_per_container(models):
         for target in panel["targets"]:
             # One series per container of a host: the legend names both, aggregations keep the name.
             assert target["legendFormat"].startswith("{{name}} on {{instance}}"), target["legendFormat"]
-            for labels in re.findall(r"\bby\s*\(([^)]*)\)", target["expr"]):
+            # The records they read included.
+            for labels in re.findall(r"\bby\s*\(([^)]*)\)", expanded(target["expr"])):
                 assert "name" in [label.strip() for label in labels.split(",")], target["expr"]
     cpu = exprs_of(panel_by_title(models, uid, "CPU Usage by Container"))
-    assert cpu == ["100 * sum by (environment, instance, name) (rate(container_cpu_usage_seconds_total{"
-                   + CONTAINER_SELECTOR + "}[$__rate_interval]))"]
+    assert cpu == [f"100 * instance_name:container_cpu_usage_seconds:rate5m{{{CONTAINER_SELECTOR}}}"]
+    assert 'rate(container_cpu_usage_seconds_total{job="cadvisor",name!=""}[5m])' in expanded(cpu[0])
     working_set, limit = exprs_of(panel_by_title(models, uid, "Memory Working Set by Container"))
-    assert "container_memory_working_set_bytes{" in working_set
+    assert "container_memory_working_set_bytes{" in expanded(working_set)
     # A limit of 0 is cAdvisor's "no limit": never drawn as a line at 0.
-    assert limit.endswith(f"container_spec_memory_limit_bytes{{{CONTAINER_SELECTOR}}} > 0)")
+    assert '(container_spec_memory_limit_bytes{job="cadvisor",name!=""} > 0)' in expanded(limit)
     assert exprs_of(panel_by_title(models, uid, "Memory Usage of Limit")) == [
         f"100 * instance_name:container_memory_limit_utilisation:ratio{{{CONTAINER_SELECTOR}}}"]
     assert exprs_of(panel_by_title(models, uid, "Restarts (last 15 min)")) == [
         f"instance_name:container_start_time_seconds:changes15m{{{CONTAINER_SELECTOR}}}"]
     received, sent = exprs_of(panel_by_title(models, uid, "Network Traffic by Container"))
-    assert "rate(container_network_receive_bytes_total{" in received
-    assert "rate(container_network_transmit_bytes_total{" in sent
+    assert "rate(container_network_receive_bytes_total{" in expanded(received)
+    assert "rate(container_network_transmit_bytes_total{" in expanded(sent)
 
 
 CONTAINER_SELECTOR = 'job="cadvisor",name!="",environment=~"$environment",instance=~"$docker_host",name=~"$container"'
@@ -806,19 +821,24 @@ CELERY_SELECTOR = 'job="celery",environment=~"$environment",instance=~"$flower"'
 def test_celery_panels_read_flower_and_the_broker_queues(models):
     uid = "celery"
     (throughput,) = exprs_of(panel_by_title(models, uid, "Task Throughput by State"))
-    assert throughput == ('sum by (environment, instance, type) (rate(flower_events_total{' + CELERY_SELECTOR
-                          + ',type=~"task-.*"}[$__rate_interval]))')
+    assert throughput == f"instance_type:flower_events:rate5m{{{CELERY_SELECTOR}}}"
+    assert "sum by (job, instance, type) (rate(flower_events_total{job=\"celery\",type=~\"task-.*\"}[5m]))" in (
+        expanded(throughput))
     # The failure ratio the alert judges, recorded over a fixed 5m window.
     assert exprs_of(panel_by_title(models, uid, "Task Failure Ratio")) == [
         f"100 * instance:flower_task_failures:ratio_rate5m{{{CELERY_SELECTOR}}}"]
     (runtime,) = exprs_of(panel_by_title(models, uid, "Task Runtime p95 by Task"))
-    assert runtime.startswith("histogram_quantile(0.95, sum by (environment, instance, task, le) (rate("
-                              "flower_task_runtime_seconds_bucket{")
+    assert runtime.startswith(f"instance_task:flower_task_runtime_seconds:p95_5m{{{CELERY_SELECTOR}}} and on "
+                              "(environment, instance, task) topk(10, ")
+    assert "histogram_quantile(0.95, sum by (job, instance, task, le) (rate(flower_task_runtime_seconds_bucket{" in (
+        expanded(runtime))
     (executing,) = exprs_of(panel_by_title(models, uid, "Tasks Executing"))
-    assert f"flower_worker_number_of_currently_executing_tasks{{{CELERY_SELECTOR}}}" in executing
+    assert executing == f"instance_worker:flower_worker_executing_tasks:max{{{CELERY_SELECTOR}}}"
+    assert "flower_worker_number_of_currently_executing_tasks{" in expanded(executing)
     backlog = panel_by_title(models, uid, "Queue Backlog")
-    assert exprs_of(backlog) == ['max by (environment, instance, db, key) (redis_key_size{job="redis",'
-                                 'environment=~"$environment",instance=~"$broker"})']
+    # The series CeleryQueueBacklogGrowing judges.
+    assert exprs_of(backlog) == ['instance_key:redis_key_size:avg5m{job="redis",'
+                                 'environment=~"$environment",instance=~"$broker"}']
     # Legends name the instance and what the series is of (state, task, worker, queue).
     legends = {p["title"]: p["targets"][0]["legendFormat"] for p in models[uid]["panels"]}
     assert legends == {"Task Throughput by State": "{{instance}} {{type}}", "Task Failure Ratio": "{{instance}}",
