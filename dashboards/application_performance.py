@@ -39,7 +39,7 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
         description=(
             "Django responses per second by status class and instance over 5 minutes, stacked (recorded "
-            "every minute). A class with no responses yet shows as 0."
+            "every 2 minutes). A class with no responses yet shows as 0."
         ),
         width=12,
     ),
@@ -70,15 +70,17 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec(
         title="Response Time by Endpoint",
+        max_data_points=q.TOP_N_POINTS,
         type=TIMESERIES,
         unit="s",
         queries=(Query(q.top(q.DJANGO_P95_BY_VIEW_RECORDED, "view, method"), "{{instance}} {{method}} {{view}}"),),
         description=(f"95th percentile latency per Django instance, view and HTTP method, over 5 minutes "
-                     f"(recorded every minute): the {q.TOP_N} slowest over the time range shown."),
+                     f"(recorded every 2 minutes): the {q.TOP_N} slowest over the last hour shown."),
         width=12,
     ),
     PanelSpec(
         title="Requests per Second by Endpoint",
+        max_data_points=q.TOP_N_POINTS,
         type=TIMESERIES,
         unit="reqps",
         queries=(
@@ -86,11 +88,12 @@ PANELS: tuple[PanelSpec, ...] = (
                   "{{instance}} {{method}} {{view}}"),
         ),
         description=(f"Requests per second per Django instance, view and HTTP method over 5 minutes (recorded "
-                     f"every minute): the {q.TOP_N} busiest over the time range shown."),
+                     f"every 2 minutes): the {q.TOP_N} busiest over the last hour shown."),
         width=12,
     ),
     PanelSpec(
         title="Database Operations by Model",
+        max_data_points=q.TOP_N_POINTS,
         type=TIMESERIES,
         unit="ops",
         queries=(
@@ -100,7 +103,7 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
         description=(
             "Inserts, updates and deletes per second per Django instance and model over 5 minutes (recorded "
-            f"every minute): for each, the {q.TOP_N} busiest over the time range shown. Only models using "
+            f"every 2 minutes): for each, the {q.TOP_N} busiest over the last hour shown. Only models using "
             "django_prometheus ExportModelOperationsMixin are counted; '(none yet)' means "
             "no such write has happened."
         ),
@@ -108,13 +111,14 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec(
         title="Exceptions by Type",
+        max_data_points=q.TOP_N_POINTS,
         type=TIMESERIES,
         unit="eps",
         queries=(
             Query(_top_by("instance_type:django_http_exceptions:rate5m", "type"), "{{instance}} {{type}}"),
         ),
         description=(f"Exceptions raised by Django views per second, per instance and exception type over 5 "
-                     f"minutes (recorded every minute): the {q.TOP_N} most frequent over the time range shown."),
+                     f"minutes (recorded every 2 minutes): the {q.TOP_N} most frequent over the last hour shown."),
         width=12,
     ),
 )

@@ -30,7 +30,7 @@ PANELS: tuple[PanelSpec, ...] = (
         queries=(Query(q.recorded("instance_type:flower_events:rate5m", v.CELERY), "{{instance}} {{type}}"),),
         description=("Task events per second by state (task-sent by producers, task-received, task-started, "
                      "task-succeeded, task-failed, task-retried... by workers), per Flower instance, over 5 "
-                     "minutes (recorded every minute)."),
+                     "minutes (recorded every 2 minutes)."),
         width=12,
     ),
     PanelSpec(
@@ -48,14 +48,15 @@ PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec(
         title="Task Runtime p95 by Task",
+        max_data_points=q.TOP_N_POINTS,
         type=TIMESERIES,
         unit="s",
         min=0,
         queries=(Query(q.top(q.recorded("instance_task:flower_task_runtime_seconds:p95_5m", v.CELERY), "task"),
                        "{{instance}} {{task}}"),),
         description=("95th percentile of the runtime of the tasks that succeeded, per task name, over 5 minutes "
-                     f"(Flower's histogram, recorded every minute; failed tasks report no runtime): the {q.TOP_N} "
-                     "slowest over the time range shown."),
+                     f"(Flower's histogram, recorded every 2 minutes; failed tasks report no runtime): the {q.TOP_N} "
+                     "slowest over the last hour shown."),
         width=12,
     ),
     PanelSpec(
@@ -66,7 +67,7 @@ PANELS: tuple[PanelSpec, ...] = (
         queries=(Query(q.recorded("instance_worker:flower_worker_executing_tasks:max", v.CELERY),
                        "{{instance}} {{worker}}"),),
         description=("Tasks each worker is executing, as its last heartbeat (every 2 s) told Flower, recorded "
-                     "every minute."),
+                     "every 2 minutes."),
         width=12,
     ),
     PanelSpec(

@@ -27,7 +27,7 @@ PANELS: tuple[PanelSpec, ...] = (
         queries=(Query(f"100 * {q.recorded('instance_name:container_cpu_usage_seconds:rate5m', q.CONTAINERS)}",
                        LEGEND),),
         description=("CPU time each container used, in percent of one core (200 = two cores busy): "
-                     "rate of container_cpu_usage_seconds_total over 5 minutes, recorded every minute."),
+                     "rate of container_cpu_usage_seconds_total over 5 minutes, recorded every 2 minutes."),
         width=12,
     ),
     PanelSpec(
@@ -42,7 +42,7 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
         description=("Each container's working set (memory the kernel cannot reclaim without swapping: what "
                      "counts against its limit) and its memory limit. A container without a limit has no "
-                     "limit line (cAdvisor reports no limit as 0). Recorded every minute."),
+                     "limit line (cAdvisor reports no limit as 0). Recorded every 2 minutes."),
         width=12,
     ),
     PanelSpec(
@@ -84,8 +84,8 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(q.recorded("instance_name:container_network_transmit_bytes:rate5m", q.CONTAINERS),
                   f"{LEGEND} transmit"),
         ),
-        description=("Bytes received and transmitted per second by each container over 5 minutes (recorded every "
-                     "minute), all its interfaces together. A container on the host's network (node_exporter) "
+        description=("Bytes received and transmitted per second by each container over 5 minutes (recorded every 2 "
+                     "minutes), all its interfaces together. A container on the host's network (node_exporter) "
                      "shows the host's interfaces."),
         width=24,
     ),

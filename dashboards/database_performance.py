@@ -19,14 +19,14 @@ def _db_rate(metric: str, by: str = "") -> str:
     return q.per_instance("sum", q.rate(f"pg_stat_database_{metric}", q.PG_DB), by=by)
 
 
-def _db_recorded(metric: str, by: str = "") -> str:
-    """The same over 5 minutes, from the per-minute record per server and database."""
-    return q.per_instance("sum", q.recorded(f"instance_datname:pg_stat_database_{metric}:rate5m", q.PG_DB), by=by)
+def _db_recorded(metric: str) -> str:
+    """The same over 5 minutes, from the record per server and database."""
+    return q.per_instance("sum", q.recorded(f"instance_datname:pg_stat_database_{metric}:rate5m", q.PG_DB))
 
 
-def _hit_ratio(rates=_db_rate, by: str = "") -> str:
+def _hit_ratio() -> str:
     # `> 0` drops windows without any block access instead of dividing 0 by 0.
-    return f"100 * {rates('blks_hit', by)} / (({rates('blks_hit', by)} + {rates('blks_read', by)}) > 0)"
+    return f"100 * {_db_rate('blks_hit')} / (({_db_rate('blks_hit')} + {_db_rate('blks_read')}) > 0)"
 
 
 PANELS: tuple[PanelSpec, ...] = (
@@ -83,8 +83,8 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(_db_recorded("tup_updated"), "{{instance}} updates"),
             Query(_db_recorded("tup_deleted"), "{{instance}} deletes"),
         ),
-        description=("Rows inserted, updated and deleted per second per server over 5 minutes (recorded every "
-                     "minute), over the databases selected."),
+        description=("Rows inserted, updated and deleted per second per server over 5 minutes (recorded every 2 "
+                     "minutes), over the databases selected."),
         width=12,
     ),
     PanelSpec(
@@ -97,7 +97,7 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(q.PG_MAX_CONNECTIONS_RECORDED, "{{instance}} max_connections"),
         ),
         description=("Open client connections of each server against its max_connections setting (recorded "
-                     "every minute)."),
+                     "every 2 minutes)."),
         width=12,
     ),
     PanelSpec(
@@ -106,8 +106,9 @@ PANELS: tuple[PanelSpec, ...] = (
         unit="percent",
         min=0,
         max=100,
-        queries=(Query(_hit_ratio(_db_recorded, by="datname"), "{{instance}} {{datname}}"),),
-        description="Buffer cache hit ratio per server and database over 5 minutes (recorded every minute).",
+        queries=(Query(f"100 * {q.recorded('instance_datname:pg_stat_database_blks_hit:ratio_rate5m', q.PG_DB)}",
+                       "{{instance}} {{datname}}"),),
+        description="Buffer cache hit ratio per server and database over 5 minutes (recorded every 2 minutes).",
         width=12,
     ),
     PanelSpec(
@@ -119,7 +120,7 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(_db_recorded("xact_rollback"), "{{instance}} rollbacks"),
         ),
         description=("Transactions committed and rolled back per second per server over 5 minutes (recorded "
-                     "every minute), over the databases selected."),
+                     "every 2 minutes), over the databases selected."),
         width=12,
     ),
 )

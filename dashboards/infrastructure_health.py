@@ -58,7 +58,7 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(q.recorded("instance:node_memory_available:bytes", q.NODE), "{{instance}} available"),
         ),
         description=("Memory in use (MemTotal - MemAvailable) and available per host, stacked: the top of the "
-                     "stack is the selected hosts' total memory. Recorded every minute."),
+                     "stack is the selected hosts' total memory. Recorded every 2 minutes."),
         width=12,
     ),
     PanelSpec(
@@ -73,7 +73,7 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
         description=(
             "Root filesystem (/) per host: used (including blocks reserved for root) and "
-            "available to unprivileged users, stacked. Recorded every minute."
+            "available to unprivileged users, stacked. Recorded every 2 minutes."
         ),
         width=12,
     ),
@@ -86,7 +86,7 @@ PANELS: tuple[PanelSpec, ...] = (
             Query(q.recorded("instance:node_network_transmit_bytes:rate5m", q.NODE), "{{instance}} transmit"),
         ),
         description=("Bytes received and transmitted per second over 5 minutes on each host's interfaces "
-                     "(loopback and container veth/bridges left out; recorded every minute)."),
+                     "(loopback and container veth/bridges left out; recorded every 2 minutes)."),
         width=12,
     ),
     PanelSpec(
@@ -101,7 +101,7 @@ PANELS: tuple[PanelSpec, ...] = (
         description=(
             "Memory used by each Redis and its maxmemory setting. maxmemory 0 means Redis has no "
             "memory limit (it can grow until the host or container runs out), not that it is full. "
-            "Recorded every minute."
+            "Recorded every 2 minutes."
         ),
         width=12,
     ),
@@ -116,7 +116,7 @@ PANELS: tuple[PanelSpec, ...] = (
         ),
         overrides=(Override("B", (("unit", "ops"), ("custom.axisPlacement", "right"))),),
         description=("Clients connected to each Redis (left axis) and commands processed per second "
-                     "over 5 minutes (right axis), recorded every minute."),
+                     "over 5 minutes (right axis), recorded every 2 minutes."),
         width=12,
     ),
     PanelSpec(

@@ -49,6 +49,10 @@ GRID_WIDTH = 24
 
 GAUGE = "gauge"
 TIMESERIES = "timeseries"
+# Grafana asks for as many points as the panel is wide in pixels (~900 for a half-width panel); a
+# time series asks for at most this many: over 7 days a point every 20 minutes, and half the
+# per-step work of Prometheus on a fleet (make bench-scale). Gauges ask for one value.
+TIMESERIES_POINTS = 500
 BARGAUGE = "bargauge"
 PANEL_TYPES = (GAUGE, TIMESERIES, BARGAUGE)
 
@@ -96,6 +100,8 @@ class PanelSpec:
     # Value mappings: (value, text, colour).
     mappings: tuple[tuple[str, str, str], ...] = ()
     overrides: tuple[Override, ...] = field(default_factory=tuple)
+    # Grafana's "Max data points" of a time series (TIMESERIES_POINTS unless given); fewer points, a longer step.
+    max_data_points: int | None = None
 
 
 def ref_id(index: int) -> str:
@@ -221,6 +227,8 @@ def build_panel(spec: PanelSpec, panel_id: int, x: int, y: int):
         .thresholds(_thresholds(spec.thresholds))
         .targets([_target(query, index, instant) for index, query in enumerate(spec.queries)])
     )
+    if spec.type == TIMESERIES:
+        panel = panel.max_data_points(spec.max_data_points or TIMESERIES_POINTS)
     if spec.min is not None:
         panel = panel.min(spec.min)
     if spec.max is not None:

@@ -7,9 +7,9 @@ shows one value per selected instance and a legend names it. Every rate()/increa
 `$__rate_interval`, which Grafana derives from the data source's `timeInterval` (the scrape
 interval), so windows are always >= 4 scrapes.
 
-Time-series panels read series that rules/recording.yml records once a minute per instance
-(its `*.dashboards` groups): over a week on a fleet a panel then reads a few samples per
-minute per instance instead of every raw series at the scrape interval (make bench-scale).
+Time-series panels read series that rules/recording.yml records every 2 minutes per instance
+(its `*.dashboards` groups): over a week on a fleet a panel then reads one sample per 2
+minutes per instance instead of every raw series at the scrape interval (make bench-scale).
 Gauges are instant queries and read the raw series at the moment shown.
 """
 
@@ -36,15 +36,23 @@ def recorded(record: str, selector: str) -> str:
     return f"{record}{{{selector}}}"
 
 
-# Per-endpoint, per-model, per-task panels draw at most this many series.
+# Per-endpoint, per-model, per-task panels draw at most this many series, of at most TOP_N_POINTS points:
+# a query evaluates every candidate series (all instances x endpoints) at every step, so those panels
+# take a longer step (1 h over 7 days) to stay cheap on a fleet.
 TOP_N = 10
+TOP_N_POINTS = 200
+
+
+# The window at the end of the range shown over which top-N panels rank their series.
+TOP_N_RANKED_OVER = "1h"
 
 
 def top(series: str, by: str) -> str:
     """The TOP_N of `series` (a recorded selector: one series per environment, instance and `by`) with
-    the highest average over the time range shown: the same lines from the left edge of the graph to
-    the right one, where a per-step topk() would swap lines in and out. Ranked once (`@ end()`)."""
-    ranked = f"topk({TOP_N}, avg_over_time({series}[$__range] @ end()))"
+    the highest average over the last hour shown: the same lines from the left edge of the graph to
+    the right one, where a per-step topk() would swap lines in and out. Ranked once (`@ end()`), over
+    an hour rather than the whole range: ranking a week would read every sample of every candidate."""
+    ranked = f"topk({TOP_N}, avg_over_time({series}[{TOP_N_RANKED_OVER}] @ end()))"
     return f"{series} and on ({BY_INSTANCE}, {by}) {ranked}"
 
 
@@ -67,7 +75,7 @@ DISK_USED_PERCENT = (
 # versions). All states = connections held against max_connections.
 PG_CONNECTIONS = per_instance("sum", f"pg_stat_activity_count{{{PG}}}")
 PG_CONNECTIONS_ACTIVE = per_instance("sum", f'pg_stat_activity_count{{{PG},state="active"}}')
-# Their per-minute records, for time-series panels.
+# Their records, for time-series panels.
 PG_CONNECTIONS_RECORDED = recorded("instance:pg_connections:sum", PG)
 PG_CONNECTIONS_ACTIVE_RECORDED = recorded("instance:pg_connections_active:sum", PG)
 PG_MAX_CONNECTIONS_RECORDED = recorded("instance:pg_settings_max_connections:max", PG)

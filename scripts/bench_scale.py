@@ -2,14 +2,17 @@
 
 Writes N hosts x D days of the series the integration suite's exporters expose (names, labels
 and kinds from tests/fixtures/exporter_series.json) with `promtool tsdb create-blocks-from
-openmetrics`, backfills rules/recording.yml with `create-blocks-from rules`, starts Prometheus
-2.42 on it with the stack's default query limits, and loads each dashboard over 1h, 24h and 7d
-(capped at the data's span): all panel queries at once, as range queries at Grafana's step for
-a 1000-point-wide panel (range / 1000, rounded as Grafana's roundInterval does, never below
-the 15 s scrape interval) with `$__rate_interval`, the variables at All and at one instance. Prints
-per dashboard the wall time, per panel the slowest query time and samples touched (`stats=all`),
-and Prometheus' peak memory (VmHWM). Generated blocks are kept in .bench-cache/ (git-ignored) per size, fixture
-and rule group, so a run after a dashboard or rule change only evaluates what changed.
+openmetrics`, backfills each group of rules/recording.yml with `create-blocks-from rules`, lets
+a Prometheus 2.42 with the stack's retention compact the blocks as it would over those days,
+then starts one with the stack's default query limits on them and loads each dashboard over 1h,
+24h and 7d (capped at the data's span): all panel queries at once, time series as range queries
+at Grafana's step for a 1000-point-wide panel (range / 1000, rounded as Grafana's roundInterval
+does, never below the 15 s scrape interval), gauges as instant queries, with `$__rate_interval`
+and `$__range`, the variables at All and at one instance; last, every dashboard at once beside an
+ad-hoc heavy query. Prints per dashboard the wall time, per panel the time and samples touched
+(`stats=all`), and Prometheus' peak memory (VmHWM) against the default memory limit. Generated
+blocks are kept in .bench-cache/ (git-ignored) per size, fixture, rule group and set of groups,
+so a run after a dashboard or rule change only evaluates what changed.
 
     .venv/bin/python scripts/bench_scale.py [--hosts 20] [--days 7] [--sizes 5,20,50] [--json FILE]
     .venv/bin/python scripts/bench_scale.py --capture    # re-capture the fixture from real exporters
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,18 +51,41 @@ AD_HOC = "AD-HOC QUERY"
 AD_HOC_PROMQL = 'max_over_time(sum by (job) (rate({job=~".+"}[5m]))[7d:15s])'
 
 
-def grafana_step(range_s: float, scrape_s: float) -> float:
-    """Grafana's step for a panel of MAX_DATA_POINTS points: range / points, rounded, at least the scrape interval."""
-    raw = range_s / MAX_DATA_POINTS
+def grafana_step(range_s: float, scrape_s: float, points: int = MAX_DATA_POINTS) -> float:
+    """Grafana's step for a panel of `points` points: range / points, rounded, at least the scrape interval."""
+    raw = range_s / points
     rounded = next((step for bound, step in GRAFANA_ROUNDING if raw <= bound), 86400)
     return max(rounded, scrape_s)
 
 
-def peak_rss_mb(pid: int) -> float:
+def status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
+class AnonPeak:
+    """The peak of a process' anonymous memory (RssAnon), sampled every 20 ms: what its container's limit
+    cannot reclaim. VmHWM also counts the TSDB's mmapped chunk files, page cache that a container gives back
+    under pressure instead of being killed."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak_mb, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, status_mb(self.pid, "RssAnon"))
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> AnonPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def run_query(prom: services.Prometheus, promql: str, start: float, end: float, step: float,
@@ -79,33 +106,43 @@ def run_query(prom: services.Prometheus, promql: str, start: float, end: float, 
             "peak": samples["peakSamples"], "error": None}
 
 
-def instant_targets(model: dict) -> set[tuple[str, str]]:
-    """(panel title, refId) of the targets Grafana sends as instant queries (gauges, bar gauges)."""
-    return {(inner.get("title", ""), target.get("refId", ""))
+def panel_targets(model: dict) -> dict[tuple[str, str], tuple[bool, int]]:
+    """(panel title, refId) -> (sent as an instant query (gauges, bar gauges), the panel's max data points)."""
+    return {(inner.get("title", ""), target.get("refId", "")):
+            (bool(target.get("instant")), min(MAX_DATA_POINTS, inner.get("maxDataPoints", MAX_DATA_POINTS)))
             for panel in model.get("panels", []) for inner in [panel, *panel.get("panels", [])]
-            for target in inner.get("targets", []) or [] if target.get("instant")}
+            for target in inner.get("targets", []) or []}
 
 
-def load(prom: services.Prometheus, queries: list[tuple[str, str, str, bool]], start: float, end: float,
-         step: float) -> tuple[float, list[dict]]:
-    """All `queries` (title, refId, PromQL, instant) at once, as a browser opening a dashboard sends them."""
+# (panel title, refId, PromQL, instant, step)
+PanelQuery = tuple[str, str, str, bool, float]
+
+
+def load(prom: services.Prometheus, queries: list[PanelQuery], start: float, end: float) -> tuple[float, list[dict]]:
+    """All `queries` at once, as a browser opening a dashboard sends them."""
     with ThreadPoolExecutor(max_workers=len(queries)) as pool:
         started = time.perf_counter()
-        futures = [pool.submit(run_query, prom, promql, start, end, step, instant) for _, _, promql, instant in queries]
+        futures = [pool.submit(run_query, prom, promql, start, end, step, instant)
+                   for _, _, promql, instant, step in queries]
         results = [f.result() for f in futures]
         wall = time.perf_counter() - started
-    return wall, [{"panel": t, "ref": r, "promql": q, "instant": i, **res}
-                  for (t, r, q, i), res in zip(queries, results, strict=True)]
+    return wall, [{"panel": t, "ref": r, "promql": q, "instant": i, "step_s": step, **res}
+                  for (t, r, q, i, step), res in zip(queries, results, strict=True)]
 
 
-def dashboard_queries(model: dict, picked: dict, step: float, span: float) -> list[tuple[str, str, str, bool]]:
+def dashboard_queries(model: dict, picked: dict, span: float) -> list[PanelQuery]:
+    """Every panel query of `model` as Grafana sends it over `span`: its step from the panel's points."""
     import dashboards
 
     variables = template_values(model, picked)
-    instant = instant_targets(model)
-    return [(title, ref, substitute(expr, step_s=step, scrape_s=scale_data.SAMPLE_INTERVAL_S, range_s=span,
-                                    variables=variables), (title, ref) in instant)
-            for title, ref, expr in dashboards.iter_panel_queries(model)]
+    targets = panel_targets(model)
+    queries = []
+    for title, ref, expr in dashboards.iter_panel_queries(model):
+        instant, points = targets[(title, ref)]
+        step = grafana_step(span, scale_data.SAMPLE_INTERVAL_S, points)
+        queries.append((title, ref, substitute(expr, step_s=step, scrape_s=scale_data.SAMPLE_INTERVAL_S,
+                                               range_s=span, variables=variables), instant, step))
+    return queries
 
 
 def load_dashboards(prom: services.Prometheus, built: scale_data.Built) -> list[dict]:
@@ -123,8 +160,7 @@ def load_dashboards(prom: services.Prometheus, built: scale_data.Built) -> list[
                 one["datname"] = [next(r["labels"]["datname"] for r in scale_data.load_fixture()["jobs"]["postgres"]
                                        if r["name"] == "pg_database_size_bytes")]
             for label, picked in (("All", {}), ("one", one)):
-                wall, panels = load(prom, dashboard_queries(model, picked, step, span), built.end - span,
-                                    built.end, step)
+                wall, panels = load(prom, dashboard_queries(model, picked, span), built.end - span, built.end)
                 loads.append({"range": range_name, "span_s": span, "step_s": step, "dashboard": uid,
                               "variables": label, "wall_s": wall, "panels": panels})
     return loads
@@ -136,28 +172,30 @@ def load_all_at_once(prom: services.Prometheus, built: scale_data.Built) -> dict
 
     span = min(RANGES["7d"], built.end - built.start)
     step = grafana_step(span, scale_data.SAMPLE_INTERVAL_S)
-    queries = [q for model in live_dashboards().values() for q in dashboard_queries(model, {}, step, span)]
-    wall, panels = load(prom, [*queries, (AD_HOC, "A", AD_HOC_PROMQL, True)], built.end - span, built.end, step)
+    queries = [q for model in live_dashboards().values() for q in dashboard_queries(model, {}, span)]
+    wall, panels = load(prom, [*queries, (AD_HOC, "A", AD_HOC_PROMQL, True, step)], built.end - span, built.end)
     return {"range": "7d", "span_s": span, "step_s": step, "dashboard": "all at once", "variables": "All",
             "wall_s": wall, "panels": panels}
 
 
 def bench(hosts: int, days: float, out=print, cache: Path | None = None) -> dict:
+    defaults = PrometheusConfig()
     with services.temp_dir("bench-scale") as tmp:
         out(f"\n== {hosts} hosts x {days:g} days: writing the TSDB in {tmp} ...")
         t0 = time.monotonic()
         built = scale_data.build_tsdb(tmp, hosts=hosts, seconds=int(days * 86400), end=int(time.time()),
-                                      progress=out, cache=cache)
+                                      progress=out, cache=cache, retention=defaults.retention)
         build_s = time.monotonic() - t0
-        defaults = PrometheusConfig()
         flags = tuple(query_limit_flags(defaults))
-        with scale_data.serving(built.data, tmp / "prometheus.log", flags) as prom:
+        with (scale_data.serving(built.data, tmp / "prometheus.log", flags, retention=defaults.retention) as prom,
+              AnonPeak(prom.process.pid) as anon):
             loads = load_dashboards(prom, built)
             loads.append(load_all_at_once(prom, built))
-            peak = peak_rss_mb(prom.process.pid)
+            peak = status_mb(prom.process.pid, "VmHWM")
     out(f"   built in {build_s:.0f}s: {built.series:,} series, {built.samples:,} samples")
-    out(f"   Prometheus peak RSS {peak:.0f} MB, after every load below (the last: all dashboards at once); "
-        f"the container's default limit (prometheus.memoryMb) is {defaults.memory_mb} MB")
+    out(f"   Prometheus peak memory over every load below (the last: all dashboards at once): anonymous "
+        f"{anon.peak_mb:.0f} MB, resident with mmapped blocks (VmHWM) {peak:.0f} MB; the container's default "
+        f"limit (prometheus.memoryMb) is {defaults.memory_mb} MB")
     out(f"   {'range':<5} {'dashboard':<25} {'vars':<4} {'queries':>7} {'wall ms':>8} {'slowest ms':>10} "
         f"{'samples':>12} {'peak samples':>12}")
     for load in loads:
@@ -172,13 +210,14 @@ def bench(hosts: int, days: float, out=print, cache: Path | None = None) -> dict
         f"query beside them {'failed: ' + ad_hoc['error'] if ad_hoc['error'] else 'answered'} after "
         f"{ad_hoc['seconds'] * 1000:.0f} ms")
     dashboards_loads = [load for load in loads if load is not at_once]
-    out("   per panel, 7d with the variables at All (ms until the last byte, samples touched, query kind):")
+    out("   per panel, 7d with the variables at All (ms until the last byte, samples touched, query):")
     for load in dashboards_loads:
         if load["range"] == "7d" and load["variables"] == "All":
             out(f"     {load['dashboard']}")
             for p in load["panels"]:
-                out(f"       {p['seconds'] * 1000:7.0f} ms {p['samples']:>12,} samples  "
-                    f"{'instant' if p['instant'] else 'range  '}  {p['panel']} / {p['ref']}")
+                kind = "instant" if p["instant"] else f"range, step {p['step_s']:g}s"
+                out(f"       {p['seconds'] * 1000:7.0f} ms {p['samples']:>14,} samples  {kind:<19} "
+                    f"{p['panel']} / {p['ref']}")
     slow = sorted((p for load in dashboards_loads for p in load["panels"]), key=lambda p: -p["seconds"])[:10]
     out("   slowest panel queries of any dashboard load:")
     for p in slow:
@@ -186,9 +225,9 @@ def bench(hosts: int, days: float, out=print, cache: Path | None = None) -> dict
     slowest_load = max(dashboards_loads, key=lambda load: load["wall_s"])
     out(f"   slowest dashboard load: {slowest_load['wall_s'] * 1000:.0f} ms ({slowest_load['dashboard']}, "
         f"{slowest_load['range']}, {slowest_load['variables']}); slowest panel query: "
-        f"{slow[0]['seconds'] * 1000:.0f} ms; peak RSS {peak:.0f} MB of {defaults.memory_mb} MB")
+        f"{slow[0]['seconds'] * 1000:.0f} ms; peak anonymous memory {anon.peak_mb:.0f} MB of {defaults.memory_mb} MB")
     return {"hosts": hosts, "days": days, "series": built.series, "samples": built.samples, "build_s": build_s,
-            "peak_rss_mb": peak, "memory_limit_mb": defaults.memory_mb, "loads": loads}
+            "peak_rss_mb": peak, "peak_anon_mb": anon.peak_mb, "memory_limit_mb": defaults.memory_mb, "loads": loads}
 
 
 def capture() -> int:

@@ -269,9 +269,10 @@ class PrometheusConfig(Model):
     query_timeout: Annotated[str, BeforeValidator(DurationRange("1s", "10m"))] = Field(
         "30s", description="Longest a query may run before Prometheus cancels it (`--query.timeout`); Grafana's "
                            "data proxy stops waiting at 30s. See [Query limits](#query-limits-and-memory).")
-    # About 16 bytes a sample: 20M is ~320 MB, within the default 1024 MB limit beside the head block.
+    # About 16 bytes a sample: 10M is ~160 MB, 25x the largest dashboard query at 7 days x 20 hosts (make bench-scale),
+    # and an ad-hoc query stopped at it leaves the default 1024 MB limit room for everything else.
     query_max_samples: Annotated[int, BeforeValidator(WholeNumber(1_000_000, 1_000_000_000))] = Field(
-        20_000_000, description="Most samples one query may hold in memory at once (`--query.max-samples`); "
+        10_000_000, description="Most samples one query may hold in memory at once (`--query.max-samples`); "
                                 "about 16 bytes each. See [Query limits](#query-limits-and-memory).")
     query_max_concurrency: Annotated[int, BeforeValidator(WholeNumber(1, 200))] = Field(
         20, description="Queries run at once (`--query.max-concurrency`); more wait in line, they are not "

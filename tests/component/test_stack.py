@@ -156,7 +156,7 @@ def test_prometheus_runs_the_rendered_config_and_rules(prod):
         "--storage.tsdb.path=/prometheus",
         "--storage.tsdb.retention.time=15d",
         "--query.timeout=30s",
-        "--query.max-samples=20000000",
+        "--query.max-samples=10000000",
         "--query.max-concurrency=20",
     ]  # Prometheus 3 ships no console templates: no --web.console.* flags
     assert container.inputs["volumes"] == [{"containerPath": "/prometheus", "volumeName": "monitoring-dev-prometheus-data"}]

@@ -19,12 +19,14 @@ import math
 import re
 import shutil
 import subprocess
+import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
 import yaml
 
 from .services import HOST, Process, Prometheus, free_port, http_ok, repo_rule_files, running, wait_until
@@ -171,14 +173,15 @@ def promtool(*args: str, timeout: float = 3600) -> str:
 
 
 @contextlib.contextmanager
-def serving(data: Path, log: Path, flags: tuple[str, ...] = ()) -> Iterator[Prometheus]:
-    """Prometheus 2.42 on the blocks in `data`: nothing scraped, no rule evaluated live."""
+def serving(data: Path, log: Path, flags: tuple[str, ...] = (), retention: str = "100y") -> Iterator[Prometheus]:
+    """Prometheus 2.42 on the blocks in `data`: nothing scraped, no rule evaluated live. The retention
+    also sets the longest block compaction makes (a tenth of it)."""
     config = data.parent / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n")
     port = free_port()
     process = Process("prometheus", [
         "prometheus", f"--config.file={config}", f"--storage.tsdb.path={data}",
-        f"--web.listen-address={HOST}:{port}", "--storage.tsdb.retention.time=100y", "--log.level=warn", *flags,
+        f"--web.listen-address={HOST}:{port}", f"--storage.tsdb.retention.time={retention}", "--log.level=warn", *flags,
     ], log, cwd=data.parent)
     prom = Prometheus(port=port, config_path=config, config_text=config.read_text(),
                       scrape_interval_s=SAMPLE_INTERVAL_S, targets={}, process=process)
@@ -251,7 +254,8 @@ def _backfill(raw: Path, meta: dict, groups: list[tuple[str, dict]], directory: 
     """Evaluates each (key, group) over the raw blocks into `raw`/rules-<key>."""
     scratch = directory / "backfill"
     shutil.rmtree(scratch, ignore_errors=True)
-    _link_blocks(raw, scratch / "data")
+    _link_blocks([raw / "blocks"], scratch / "data")
+
     def one(key: str, group: dict) -> None:
         rules, out = scratch / f"{key}.yml", raw / f"rules-{key}.tmp"
         rules.write_text(yaml.safe_dump({"groups": [group]}))
@@ -268,21 +272,57 @@ def _backfill(raw: Path, meta: dict, groups: list[tuple[str, dict]], directory: 
     shutil.rmtree(scratch)
 
 
-def _link_blocks(source: Path, data: Path) -> None:
-    """Hard links of every block under `source` (its rules-* directories included) into `data`:
-    Prometheus compacts and deletes blocks, never rewrites a file, so the cache stays intact."""
+def _link_blocks(sources: list[Path], data: Path) -> None:
+    """Hard links of the blocks in each of `sources` into `data`: Prometheus compacts and deletes
+    blocks, never rewrites a file, so the cache stays intact."""
     data.mkdir(parents=True, exist_ok=True)
-    for meta in source.glob("**/meta.json"):
-        if ".tmp" not in meta.parent.parent.name:
+    for source in sources:
+        for meta in source.glob("*/meta.json"):
             subprocess.run(["cp", "-al", str(meta.parent), str(data / meta.parent.name)], check=True)
 
 
+def _metric(prom: Prometheus, name: str) -> float:
+    text = requests.get(f"{prom.url}/metrics", timeout=30).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(f"{name} "))
+
+
+def _compact(sources: list[Path], target: Path, retention: str, directory: Path, progress) -> None:
+    """The blocks of `sources` as Prometheus keeps them after a while, into `target`: the recorded
+    blocks merged into the exporters' (they overlap) and 2 h blocks into longer ones, up to a tenth
+    of `retention`. Prometheus compacts once a minute; done when a minute passes without a change."""
+    scratch = directory / "compact"
+    shutil.rmtree(scratch, ignore_errors=True)
+    _link_blocks(sources, scratch / "data")
+    before = len(list((scratch / "data").glob("*/meta.json")))
+    with serving(scratch / "data", scratch / "prometheus.log", retention=retention) as prom:
+        started, seen, stable_since = time.monotonic(), None, time.monotonic()
+        while True:
+            state = (_metric(prom, "prometheus_tsdb_compactions_total"),
+                     sorted(p.name for p in (scratch / "data").iterdir()))
+            if state != seen:
+                seen, stable_since = state, time.monotonic()
+            busy = any(".tmp" in name for name in state[1])
+            if not busy and time.monotonic() - stable_since > 65 and (state[0] > 0 or time.monotonic() - started > 180):
+                break
+            if time.monotonic() - started > 3600:
+                raise RuntimeError(f"Prometheus still compacting after an hour: {scratch / 'prometheus.log'}")
+            time.sleep(5)
+    work = target.parent / f"{target.name}.tmp"
+    shutil.rmtree(work, ignore_errors=True)
+    _link_blocks([scratch / "data"], work)
+    work.rename(target)
+    shutil.rmtree(scratch)
+    progress(f"    compacted as Prometheus does ({int(state[0])} compactions): {before} blocks into "
+             f"{len(list(target.glob('*/meta.json')))}")
+
+
 def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=print,
-               cache: Path | None = None) -> Built:
+               cache: Path | None = None, retention: str = "15d") -> Built:
     """Blocks of `hosts` hosts over the `seconds` before `end` (aligned to 15 s) in `directory`/data, every
-    recording rule backfilled. With `cache`, the exporters' blocks are kept there per size, fixture and
-    generator, and each rule group's blocks per group: a run after a change of rules only backfills the
-    groups that changed (its data then ends when the cached blocks were written, not at `end`)."""
+    recording rule backfilled, compacted as a Prometheus with `retention` compacts them. With `cache`, the
+    exporters' blocks are kept there per size, fixture and generator, each rule group's blocks per group,
+    and the compacted blocks per set of groups: a run after a change of rules only backfills the groups
+    that changed (its data then ends when the cached blocks were written, not at `end`)."""
     fixture = FIXTURE.read_text()
     raw = (cache or directory / "cache") / f"raw-{hosts}x{seconds}-{_fingerprint(fixture, _generator_source())}"
     if (raw / "built.json").exists():
@@ -301,6 +341,13 @@ def build_tsdb(directory: Path, *, hosts: int, seconds: int, end: int, progress=
             shutil.rmtree(stale)
     progress(f"    recording rules backfilled ({len(missing)} of {len(wanted)} groups evaluated now); "
              f"{meta['series']:,} series, {meta['samples']:,} samples")
+    compacted = raw / f"compacted-{_fingerprint(retention, *sorted(wanted))}"
+    if not compacted.exists():
+        _compact([raw / "blocks", *(raw / f"rules-{key}" for key in wanted)], compacted, retention, directory,
+                 progress)
+    for stale in raw.glob("compacted-*"):
+        if stale != compacted:
+            shutil.rmtree(stale)
     data = directory / "data"
-    _link_blocks(raw, data)
+    _link_blocks([compacted], data)
     return Built(data, meta["start"], meta["end"], meta["series"], meta["samples"])

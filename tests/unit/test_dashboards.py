@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from dashboards import DASHBOARD_UIDS, build_dashboards, dashboard_json, iter_panel_queries
+from dashboards.queries import TOP_N_RANKED_OVER
 from tests.tools import require_tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -268,9 +269,9 @@ def test_rates_use_rate_interval(models):
             for argument in _calls(expr, function):
                 seen += 1
                 assert argument.rstrip().endswith("[$__rate_interval]"), (panel["title"], expr)
-        # No fixed range windows anywhere; the whole range shown only to rank a top-N panel's series, once.
+        # No fixed range windows anywhere, but the hour a top-N panel ranks its series over, once.
         for window, anchored in re.findall(r"\[([^\]]*)\](\s*@\s*end\(\))?", expr):
-            assert window == "$__rate_interval" or (window == "$__range" and anchored), (panel["title"], expr)
+            assert window == "$__rate_interval" or (window == TOP_N_RANKED_OVER and anchored), (panel["title"], expr)
     assert seen > 0
 
 
@@ -279,8 +280,8 @@ def test_jobs_are_fixed_names(models):
         jobs = re.findall(r'\bjob\s*=~?\s*"([^"]*)"', target["expr"])
         assert jobs, (panel["title"], target["expr"])
         assert set(jobs) <= JOBS, (panel["title"], target["expr"])
-        # Only Grafana's `$__rate_interval` and `$__range` (top-N ranking) and the dashboards' own variables.
-        assert set(re.findall(r"\$(\w+)", target["expr"])) <= {"__rate_interval", "__range", *VARIABLE_NAMES}, target["expr"]
+        # Only Grafana's `$__rate_interval` and the dashboards' own variables.
+        assert set(re.findall(r"\$(\w+)", target["expr"])) <= {"__rate_interval", *VARIABLE_NAMES}, target["expr"]
 
 
 def test_pg_stat_activity_count_is_summed(models):
@@ -543,7 +544,7 @@ def _check_rules(promtool, tmp_path, exprs):
                 "name": "dashboard-queries",
                 "rules": [
                     {"record": f"dashboard:query_{i}",
-                     "expr": expr.replace("$__rate_interval", "1m").replace("$__range", "7d")}
+                     "expr": expr.replace("$__rate_interval", "1m")}
                     for i, expr in enumerate(exprs)
                 ],
             }
@@ -642,7 +643,7 @@ def test_variables_are_defined_before_use(models):
             assert used <= defined, (uid, var["name"], used - defined)
             defined.add(var["name"])
         for _, _, expr in iter_panel_queries(model):
-            assert set(re.findall(r"\$(\w+)", expr)) - {"__rate_interval", "__range"} <= defined, (uid, expr)
+            assert set(re.findall(r"\$(\w+)", expr)) - {"__rate_interval"} <= defined, (uid, expr)
 
 
 SELECTOR = re.compile(r"([a-zA-Z_:][\w:]*)\{([^}]*)\}")
