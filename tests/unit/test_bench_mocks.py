@@ -30,3 +30,55 @@ def test_every_fleet_size_is_a_valid_config_with_that_many_extra_targets(size):
     django_default = 1 if size < len(module.EXPORTER_NAMES) + 1 else 0
     assert sum(len(cfg.targets.of(job)) for job in fleet) == size + django_default
     assert cfg.targets.of("blackbox") or size < 6  # a prober's targets (URLs) are among them
+
+
+@pytest.mark.parametrize("size", [1, 2, 10, 1000])
+def test_every_receivers_size_is_a_valid_config_with_that_many_webhooks(size):
+    module = bench_mocks()
+    cfg = load_config(module.receivers_config(size), module.RECEIVER_SECRETS)
+    receivers = cfg.alertmanager.receivers
+    assert cfg.alertmanager.enabled
+    assert len(receivers) == size and len({r.name for r in receivers}) == size
+    assert {r.type for r in receivers} == {"webhook"}
+    assert cfg.is_secret("alertmanager")
+
+
+DEV = {"bindAddress": "127.0.0.1", "demo": True}
+# More kinds of resource and option: the TLS resources, Alertmanager, a provider's children.
+TLS = {**DEV, "tls": {"enabled": True}, "alertmanager": {"enabled": True, "receivers": [
+    {"name": "oncall", "type": "webhook", "url": "https://hooks.example.org/1"}]}}
+
+
+@pytest.mark.parametrize("config", [DEV, TLS], ids=["dev", "tls-alertmanager"])
+def test_the_bare_program_registers_what_the_real_one_did_with_empty_inputs(config):
+    from tests.component.harness import run_program
+
+    module = bench_mocks()
+    real, properties = module.record(config)
+    bare = run_program(config, main=module.bare_program(real, properties))
+    assert len(real.resources) > 40
+    # Type, name, parent, provider and every recorded option, as a multiset.
+    assert module.shape(bare) == module.shape(real)
+    assert all(r.inputs == {} for r in bare.resources)
+    assert set(bare.outputs) == set(real.outputs)
+    assert bare.invokes == real.invokes
+    # The property names come from the real classes: a container declares far more than it is given.
+    container = next(r for r in real.resources if r.type == "docker:index/container:Container")
+    assert set(container.inputs) < set(map(_camel, properties[(container.type, container.name)]))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def test_the_uploaded_file_sizes_are_those_of_the_rendered_files():
+    from components.alertmanager.config import render_alertmanager_config
+    from tests.component.harness import run_program
+
+    module = bench_mocks()
+    config = module.receivers_config(3)
+    program = run_program(config, module.RECEIVER_SECRETS)
+    expected = render_alertmanager_config(load_config(config).alertmanager)
+    assert module.uploaded_size(program, "alertmanager", "alertmanager.yml") == len(expected)
+    assert module.uploaded_size(program, "prometheus", "prometheus.yml") > 0
