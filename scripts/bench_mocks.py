@@ -2,9 +2,9 @@
 
 Prints the median, min and max wall time of several in-process runs of __main__.py with
 the dev stack's config, and how many resources each run registers, by type; next to it a bare
-program that registers the same resources (type, name, parent, provider, dependencies and the
-other options the mock monitor recorded from the real run) with empty inputs, and the ratio of
-the two medians: what the program's own work (config, rendering, inputs) costs over Pulumi's.
+program that registers the same resources (type, name, class, parent, provider, dependencies and
+the other options the mock monitor recorded from a real run) with trivial inputs, and the ratio
+of the two medians: what the program's own work (config, rendering, inputs) costs over Pulumi's.
 Then the scaling: 1, 10, 100 and 1000 extra targets (spread over the fixed jobs, half of them
 labelled) with the size of the rendered prometheus.yml, and as many Alertmanager webhook
 receivers with the size of alertmanager.yml, each with its cost per item from the size before.
@@ -14,12 +14,17 @@ Usage: .venv/bin/python scripts/bench_mocks.py [RUNS]
 
 from __future__ import annotations
 
+import gc
+import inspect
+import os
 import runpy
 import statistics
 import sys
 import time
+import typing
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +43,6 @@ FLEET_SIZES = (1, 10, 100, 1000)
 BASE_CONFIG = {"postgresDsn": "postgresql://monitor:pw@db:5432/app"}
 # Receivers carry webhook URLs: stored as secrets, as `pulumi config set --secret --path` does.
 RECEIVER_SECRETS = ("postgresDsn", "alertmanager")
-PROVIDER_PREFIX = "pulumi:providers:"
 
 
 def fleet(size: int) -> dict:
@@ -76,40 +80,65 @@ def receivers_config(size: int) -> dict:
     return {**BASE_CONFIG, "alertmanager": {"enabled": True, "receivers": receivers(size)}}
 
 
-# (type token, name) -> the names of every property the resource's class passes to Pulumi:
-# its inputs and its output-only properties, each a resolvable Output on the object.
-Properties = dict[tuple[str, str], tuple[str, ...]]
+# (type token, name) -> the Python class the program constructed it with.
+Classes = dict[tuple[str, str], type]
 
 
-def record(config: dict, secret_keys: Sequence[str] = ()) -> tuple[Program, Properties]:
-    """A real run of __main__.py: what the mock monitor saw, and each resource's property names
-    (a stack transformation sees them; the monitor only gets the inputs that have values)."""
-    properties: Properties = {}
+def record(config: dict, secret_keys: Sequence[str] = ()) -> tuple[Program, Classes]:
+    """A real run of __main__.py: what the mock monitor saw, and each resource's class (a stack
+    transformation sees it; the monitor only gets the type token)."""
+    classes: Classes = {}
 
     def note(args: pulumi.ResourceTransformationArgs) -> None:
-        properties[(args.type_, args.name)] = tuple(args.props)
+        classes[(args.type_, args.name)] = type(args.resource)
 
     def main() -> None:
         pulumi.runtime.register_stack_transformation(note)
         runpy.run_path(str(MAIN), run_name="__main__")
 
-    return run_program(config, secret_keys, main=main), properties
+    return run_program(config, secret_keys, main=main), classes
 
 
-def bare_program(recorded: Program, properties: Properties) -> Callable[[], None]:
-    """A program that registers what `recorded` registered, in its order, with trivial inputs
-    (every property None, so the SDK still makes each one an Output, as the real classes do):
-    each resource's type, name, parent, provider, dependencies (explicit and those its inputs
-    carried, as depends_on), protect, retain_on_delete, ignore_changes, delete_before_replace and
+def required_inputs(cls: type) -> dict[str, Any]:
+    """The inputs a provider SDK's resource class cannot be constructed without (the keyword-only
+    parameters without default of its `<Class>Args`, the generated classes' convention), each
+    with a trivial value of its type: 0, False, else an empty string."""
+    args_type = getattr(sys.modules[cls.__module__], f"{cls.__name__}Args", None)
+    if args_type is None:
+        raise TypeError(f"{cls.__module__}.{cls.__name__} has no {cls.__name__}Args beside it")
+    required = {}
+    for name, parameter in inspect.signature(args_type.__init__).parameters.items():
+        if parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty:
+            # pulumi.Input[int] is Union[int, Awaitable[int], Output[int]].
+            plain = (typing.get_args(parameter.annotation) or (parameter.annotation,))[0]
+            required[name] = plain() if plain in (int, float, bool) else ""
+    return required
+
+
+def bare_program(recorded: Program, classes: Classes) -> Callable[[], None]:
+    """A program that registers what `recorded` registered, in its order, with trivial inputs:
+    each provider resource with its own class (so the SDK's per-class work is the same), given
+    only its required inputs, with trivial values; each component as a plain ComponentResource of
+    its type. Same parent, provider, dependencies (explicit and those its inputs carried, as
+    depends_on), protect, retain_on_delete, ignore_changes, delete_before_replace and
     additional_secret_outputs; the same invokes and export names, with constant values."""
-    resources = [(resource, properties.get((resource.type, resource.name), ())) for resource in recorded.resources]
+    plan = []
+    for resource in recorded.resources:
+        cls = classes[(resource.type, resource.name)] if resource.custom else None
+        plan.append((resource, cls, required_inputs(cls) if cls is not None else {}))
     invokes = list(recorded.invokes)
     exports = list(recorded.outputs)
 
     def main() -> None:
         created: dict[str, pulumi.Resource] = {}
-        for resource, names in resources:
-            created[resource.urn] = _bare_resource(resource, dict.fromkeys(names), created)
+        for resource, cls, inputs in plan:
+            opts = _options(resource, created)
+            if cls is not None:
+                created[resource.urn] = cls(resource.name, opts=opts, **inputs)
+            else:
+                component = pulumi.ComponentResource(resource.type, resource.name, None, opts)
+                component.register_outputs({})
+                created[resource.urn] = component
         for token, args in invokes:
             pulumi.runtime.invoke_output(token, args)
         for name in exports:
@@ -118,11 +147,11 @@ def bare_program(recorded: Program, properties: Properties) -> Callable[[], None
     return main
 
 
-def _bare_resource(resource: Resource, props: dict[str, None], created: dict[str, pulumi.Resource]) -> pulumi.Resource:
+def _options(resource: Resource, created: dict[str, pulumi.Resource]) -> pulumi.ResourceOptions:
     options = resource.options
     # A provider reference is `<urn>::<id>`.
     provider = created[options["provider"].rsplit("::", 1)[0]] if options["provider"] else None
-    opts = pulumi.ResourceOptions(
+    return pulumi.ResourceOptions(
         # The stack's URN is not recorded as a resource: its children get the default parent.
         parent=created.get(options["parent"]),
         provider=provider,  # type: ignore[arg-type]  # the recorded provider is a ProviderResource
@@ -132,40 +161,48 @@ def _bare_resource(resource: Resource, props: dict[str, None], created: dict[str
         ignore_changes=options["ignoreChanges"] or None,
         delete_before_replace=options["deleteBeforeReplace"] or None,
         additional_secret_outputs=options["additionalSecretOutputs"] or None)
-    if resource.type.startswith(PROVIDER_PREFIX):
-        return pulumi.ProviderResource(resource.type[len(PROVIDER_PREFIX):], resource.name, props, opts)
-    if resource.custom:
-        return pulumi.CustomResource(resource.type, resource.name, props, opts)
-    component = pulumi.ComponentResource(resource.type, resource.name, props, opts)
-    component.register_outputs({})
-    return component
 
 
 def shape(program: Program) -> Counter:
     """The multiset of what a run registered, without inputs: type, name, kind, parent, provider
-    and options (URNs as the engine got them)."""
+    and options (URNs as the engine got them; name lists as sets, as the engine reads them)."""
     return Counter((r.type, r.name, r.custom, r.urn, r.options["parent"], r.options["provider"],
-                    r.options["protect"], r.options["retainOnDelete"], tuple(sorted(r.options["dependencies"])),
-                    tuple(r.options["ignoreChanges"]), r.options["deleteBeforeReplace"],
-                    tuple(sorted(r.options["additionalSecretOutputs"])))
+                    r.options["protect"], r.options["retainOnDelete"], frozenset(r.options["dependencies"]),
+                    frozenset(r.options["ignoreChanges"]), r.options["deleteBeforeReplace"],
+                    frozenset(r.options["additionalSecretOutputs"]))
                    for r in program.resources)
 
 
 Case = tuple[dict, Sequence[str], Callable[[], None] | None]
 
 
-def interleaved(cases: dict[str, Case], runs: int) -> dict[str, tuple[list[float], Program]]:
-    """`runs` timed runs of every case, one of each per round; a warm-up run of each first
-    (imports and first-run caches are not what we measure)."""
-    results: dict[str, tuple[list[float], Program]] = {}
-    for name, (config, secret, main) in cases.items():
-        results[name] = ([], run_program(config, secret, main=main))
-    for _ in range(runs):
-        for name, (config, secret, main) in cases.items():
-            start = time.perf_counter()
-            program = run_program(config, secret, main=main)
-            results[name][0].append(time.perf_counter() - start)
-            results[name] = (results[name][0], program)
+@dataclass
+class Timings:
+    wall: list[float] = field(default_factory=list)
+    # Process CPU time: what the run cost this process, less swayed by the machine's other load.
+    cpu: list[float] = field(default_factory=list)
+    program: Program = field(default_factory=Program)
+
+
+def interleaved(cases: dict[str, Case], runs: int) -> dict[str, Timings]:
+    """`runs` timed runs of every case, one of each per round, after a warm-up run of each
+    (imports and first-run caches are not what we measure). Then the garbage collector is set
+    aside from what the imports built (gc.freeze: a full collection of it takes ~0.1 s, and
+    one landed in about every other run), and each run starts with no garbage from the last."""
+    results = {name: Timings(program=run_program(config, secret, main=main))
+               for name, (config, secret, main) in cases.items()}
+    gc.collect()
+    gc.freeze()
+    try:
+        for _ in range(runs):
+            for name, (config, secret, main) in cases.items():
+                gc.collect()
+                wall, cpu = time.perf_counter(), time.process_time()
+                results[name].program = run_program(config, secret, main=main)
+                results[name].wall.append(time.perf_counter() - wall)
+                results[name].cpu.append(time.process_time() - cpu)
+    finally:
+        gc.unfreeze()
     return results
 
 
@@ -184,46 +221,53 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
+def _load() -> str:
+    return ", ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def main(runs: int) -> None:
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     config = {key.split(":", 1)[1]: value for key, value in dev.items()}
-    recorded, properties = record(config)
-    cases: dict[str, Case] = {"real": (config, (), None), "bare": (config, (), bare_program(recorded, properties))}
+    recorded, classes = record(config)
+    cases: dict[str, Case] = {"real": (config, (), None), "bare": (config, (), bare_program(recorded, classes))}
     for size in FLEET_SIZES:
         cases[f"targets-{size}"] = (fleet_config(size), ("postgresDsn",), None)
         cases[f"receivers-{size}"] = (receivers_config(size), RECEIVER_SECRETS, None)
+    load_before = _load()
     results = interleaved(cases, runs)
 
-    real, program = results["real"]
-    bare, bare_run = results["bare"]
-    counts = Counter(r.type for r in program.resources)
-    print(f"runs: {runs} of each case, interleaved")
+    real, bare = results["real"], results["bare"]
+    program = real.program
+    print(f"runs: {runs} of each case, interleaved; load average {load_before} before, {_load()} after")
+    print("                median ms   min ms   max ms   cpu median ms")
     for label, timings in (("real program", real), ("bare program", bare)):
-        print(f"{label}: median: {_ms(statistics.median(timings))} ms   min: {_ms(min(timings))} ms   "
-              f"max: {_ms(max(timings))} ms")
-    same = "the same resources" if shape(bare_run) == shape(program) else "DIFFERENT resources (a bug)"
-    print(f"ratio real/bare (medians): {statistics.median(real) / statistics.median(bare):.2f}   "
-          f"(bare: {same}, empty inputs)")
+        print(f"{label}   {_ms(statistics.median(timings.wall)):>9}   {_ms(min(timings.wall)):>6}   "
+              f"{_ms(max(timings.wall)):>6}   {_ms(statistics.median(timings.cpu)):>13}")
+    same = "the same resources" if shape(bare.program) == shape(program) else "DIFFERENT resources (a bug)"
+    print(f"ratio real/bare: {statistics.median(real.wall) / statistics.median(bare.wall):.2f} wall, "
+          f"{statistics.median(real.cpu) / statistics.median(bare.cpu):.2f} cpu (medians; "
+          f"bare: {same}, only required inputs, trivial)")
     print(f"resources registered: {len(program.resources)} "
           f"({sum(1 for r in program.resources if r.custom)} custom, "
           f"{sum(1 for r in program.resources if not r.custom)} components)")
-    for type_token, count in sorted(counts.items()):
+    for type_token, count in sorted(Counter(r.type for r in program.resources).items()):
         print(f"  {count:3d}  {type_token}")
     print()
-    print("ms/item: (median - the previous size's median) / the items added; linear when it stays put")
-    print("extra items   targets: median ms   ms/item   prometheus.yml bytes   "
-          "receivers: median ms   ms/item   alertmanager.yml bytes")
+    print("ms/item: (cpu median - the previous size's) / the items added; linear when it stays put")
+    print("              --------------- targets ---------------   --------------- receivers -------------")
+    print("extra items   median ms   cpu ms   ms/item   prom.yml B   median ms   cpu ms   ms/item   am.yml B")
     previous: dict[str, tuple[int, float]] = {}
     for size in FLEET_SIZES:
         row = f"{size:11d}"
         for kind, container, suffix in (("targets", "prometheus", "prometheus.yml"),
                                         ("receivers", "alertmanager", "alertmanager.yml")):
-            timings, run = results[f"{kind}-{size}"]
-            median = statistics.median(timings)
+            timings = results[f"{kind}-{size}"]
+            cpu = statistics.median(timings.cpu)
             before = previous.get(kind)
-            per_item = f"{(median - before[1]) * 1000 / (size - before[0]):.3f}" if before else "-"
-            previous[kind] = (size, median)
-            row += f"   {_ms(median):>18}   {per_item:>7}   {uploaded_size(run, container, suffix):>{len(suffix) + 6}}"
+            per_item = f"{(cpu - before[1]) * 1000 / (size - before[0]):.3f}" if before else "-"
+            previous[kind] = (size, cpu)
+            row += (f"   {_ms(statistics.median(timings.wall)):>9}   {_ms(cpu):>6}   {per_item:>7}   "
+                    f"{uploaded_size(timings.program, container, suffix):>{10 if kind == 'targets' else 8}}")
         print(row)
 
 
