@@ -1,5 +1,6 @@
-"""The mocks benchmark's fleets are configs the model accepts (a config shape it does not know,
-such as a prober's URL targets, would otherwise break `make bench-mocks` silently)."""
+"""The mocks benchmark's helpers: its fleets and receivers are configs the model accepts (a config
+shape it does not know, such as a prober's URL targets, would otherwise break `make bench-mocks`
+silently), and its bare and replay programs register what the real program did."""
 
 from __future__ import annotations
 
