@@ -3,10 +3,10 @@
 import pulumi
 
 from components.stack import build_stack, load_stack_config
-from dashboards import build_dashboards, dashboard_json
+from dashboards import dashboard_texts
 
 config = load_stack_config()  # fails here, before any resource, on bad config
-dashboards = {uid: dashboard_json(model) for uid, model in build_dashboards().items()}
+dashboards = dashboard_texts()
 outputs = build_stack(config, pulumi.get_project(), pulumi.get_stack(), dashboards)
 for name, value in outputs.items():
     pulumi.export(name, value)

@@ -5,8 +5,10 @@ Pure Python (grafana-foundation-sdk builders); never imports pulumi.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from . import (
     application_performance,
@@ -34,6 +36,13 @@ def dashboard_json(model: dict) -> str:
     return json.dumps(model, sort_keys=True, indent=2) + "\n"
 
 
+# The dashboards take no input: built once per process, not again on every program run under mocks.
+@functools.cache
+def dashboard_texts() -> Mapping[str, str]:
+    """uid -> dashboard_json of each model of build_dashboards (what the program uploads), read-only."""
+    return MappingProxyType({uid: dashboard_json(model) for uid, model in build_dashboards().items()})
+
+
 def iter_panel_queries(model: dict) -> Iterator[tuple[str, str, str]]:
     """Yield (panel_title, ref_id, expr) for every target of every panel (rows included)."""
     for panel in model.get("panels", []):
@@ -42,4 +51,4 @@ def iter_panel_queries(model: dict) -> Iterator[tuple[str, str, str]]:
                 yield inner.get("title", ""), target.get("refId", ""), target.get("expr", "")
 
 
-__all__ = ["DASHBOARD_UIDS", "build_dashboards", "dashboard_json", "iter_panel_queries"]
+__all__ = ["DASHBOARD_UIDS", "build_dashboards", "dashboard_json", "dashboard_texts", "iter_panel_queries"]

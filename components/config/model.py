@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -74,6 +75,16 @@ def cross_field(key: str, value: Any, allowed: str) -> PydanticCustomError:
     field is the parent): the error formatter appends `key` and shows `value`."""
     return PydanticCustomError("cross_field", allowed.replace("{", "(").replace("}", ")"),
                                {"key": key, "value": value})
+
+
+def _first_repeat(values: Iterable[Hashable]) -> int | None:
+    """Index of the first value equal to an earlier one, or None (a set: slices were quadratic)."""
+    seen: set[Hashable] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            return index
+        seen.add(value)
+    return None
 
 
 def _json_text(value: Any) -> Any:
@@ -409,11 +420,10 @@ class TargetsBase(Model):
 
 
 def _unique_instances(targets: tuple[Any, ...]) -> tuple[Any, ...]:
-    seen = [t.instance for t in targets]
-    for index, instance in enumerate(seen):
-        if instance in seen[:index]:
-            raise cross_field(f"[{index}]", targets[index].address,
-                              f"a target whose instance ({instance}) no other target of the job has")
+    index = _first_repeat(t.instance for t in targets)
+    if index is not None:
+        raise cross_field(f"[{index}]", targets[index].address,
+                          f"a target whose instance ({targets[index].instance}) no other target of the job has")
     return targets
 
 
@@ -483,9 +493,9 @@ def _severity_list(value: Any) -> Any:
 
 
 def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
-    for index, value in enumerate(values):
-        if value in values[:index]:
-            raise cross_field(f"[{index}]", value, "a severity not already listed")
+    index = _first_repeat(values)
+    if index is not None:
+        raise cross_field(f"[{index}]", values[index], "a severity not already listed")
     return values
 
 
@@ -531,10 +541,9 @@ AnyReceiver = Annotated[WebhookReceiver | EmailReceiver | SlackReceiver, Field(d
 
 
 def _unique_names(receivers: tuple[Receiver, ...]) -> tuple[Receiver, ...]:
-    names = [r.name for r in receivers]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            raise cross_field(f"[{index}].name", name, "a name no other receiver has")
+    index = _first_repeat(r.name for r in receivers)
+    if index is not None:
+        raise cross_field(f"[{index}].name", receivers[index].name, "a name no other receiver has")
     return receivers
 
 

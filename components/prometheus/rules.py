@@ -11,6 +11,7 @@ annotations (from `alert_links.ALERT_DASHBOARDS`), which is what the stack uploa
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ def load_rule_files(for_override: str | None = None, links: AlertLinks | None = 
     return files
 
 
+# Pure in its hashable arguments (the file's text among them): runs under mocks render the same files again.
+@functools.lru_cache(maxsize=32)
 def _render(name: str, text: str, duration: str | None, links: AlertLinks | None) -> str:
     doc = yaml.safe_load(text) or {}
     groups = doc.get("groups") if isinstance(doc, dict) else None

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 import runpy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,10 +172,12 @@ def _config_text(value: Any) -> str:
 
 
 def run_program(config: Mapping[str, Any], secret_keys: Sequence[str] = (), stack: str = "dev",
-                preview: bool = False, program: Program | None = None) -> Program:
+                preview: bool = False, program: Program | None = None,
+                main: Callable[[], object] | None = None) -> Program:
     """Run __main__.py with `config` (keys without the `monitoring:` namespace).
 
-    Pass `program` to keep what was recorded when the run raises (bad config).
+    Pass `program` to keep what was recorded when the run raises (bad config), and `main` to
+    run that function instead of __main__.py under the same mocks (the benchmark's bare program).
     """
     program = program if program is not None else Program()
     mocks = _Mocks(program)
@@ -188,7 +190,10 @@ def run_program(config: Mapping[str, Any], secret_keys: Sequence[str] = (), stac
     exported: dict[str, pulumi.Output] = {}
 
     def body():
-        runpy.run_path(str(MAIN), run_name="__main__")
+        if main is None:
+            runpy.run_path(str(MAIN), run_name="__main__")
+        else:
+            main()
         exported.update(settings.get_root_resource().outputs)
         # Returning them makes the test runner wait until every export has resolved.
         return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in exported.values()])

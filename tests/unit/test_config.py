@@ -892,3 +892,26 @@ def test_redis_single_key_checks_default_to_celerys_queue_on_the_command_line():
     assert cfg.exporters["redis"].settings["checkSingleKeys"] == "db0=celery"
     # The row renders it into redis_exporter's flag (the same in 1.45 and 1.79).
     assert BY_NAME["redis"].args(cfg.exporters["redis"].settings) == ["--check-single-keys=db0=celery"]
+
+
+# The first entry equal to an earlier one is named (index and value), whatever follows it.
+REPEATS = {
+    "receiver name": ({"alertmanager": {"enabled": True, "receivers": [
+        HOOK, {**HOOK, "name": "b"}, {**HOOK, "name": "b"}, HOOK]}},
+        "alertmanager.receivers[2].name", None, "a name no other receiver has"),
+    "target instance": ({"targets": {"django": [
+        "web:8000", {"address": "web-1:8000", "labels": {"instance": "app"}},
+        {"address": "web-2:8000", "labels": {"instance": "app"}}, "web:8000"]}},
+        "targets.django[2]", "web-2:8000", "a target whose instance (app) no other target of the job has"),
+    "severity": ({"alertmanager": {"enabled": True, "receivers": [
+        {**HOOK, "severities": ["warning", "critical", "critical", "warning"]}]}},
+        "alertmanager.receivers[0].severities[2]", "critical", "a severity not already listed"),
+}
+
+
+@pytest.mark.parametrize("values, key, shown, allowed", REPEATS.values(), ids=list(REPEATS))
+def test_a_repeat_is_named_at_its_first_index(form, values, key, shown, allowed):
+    line = only_problem(form({**BASE, **values}))
+    assert (line["key"], line["allowed"]) == (key, allowed)
+    # A receiver's fields are shown as secrets (the list holds webhook URLs): only the others' value.
+    assert shown is None or json.loads(line["value"]) == shown

@@ -165,6 +165,18 @@ def test_load_rule_files_as_in_repository():
         assert text == (RULES_DIR / name).read_text(encoding="utf-8")
 
 
+def test_an_edited_rule_file_is_rendered_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The rendering is memoised on the file's text, not its name: an edit between runs shows.
+    from components.prometheus import rules as rules_module
+
+    monkeypatch.setattr(rules_module, "RULES_DIR", tmp_path)
+    rule = {"alert": "RedisDown", "expr": "redis_up == 0", "labels": {"severity": "critical"}}
+    for expr in ("redis_up == 0", "redis_up < 1", "redis_up == 0"):
+        (tmp_path / "alerts.yml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [{**rule, "expr": expr}]}]}))
+        rendered = yaml.safe_load(load_rule_files(for_override="5s")["alerts.yml"])
+        assert rendered["groups"][0]["rules"][0] == {**rule, "expr": expr, "for": "5s"}
+
+
 @pytest.mark.parametrize("override", ["5s", "1m30s", "500ms", "0s", "0", "2h"])
 def test_for_override_replaces_every_for(override: str):
     files = load_rule_files(for_override=override)
