@@ -5,8 +5,9 @@ metrics the dashboards and rules use (name, kind, labels, current value) per job
 checked in as tests/fixtures/exporter_series.json, and test_scale_bench.py re-captures it from the
 live session so that it cannot drift. `build_tsdb` writes N hosts x D days of those series as
 OpenMetrics (one file per 2 h block, so promtool parses each once), turns them into blocks with
-`promtool tsdb create-blocks-from openmetrics`, and backfills rules/recording.yml over them with
-`promtool tsdb create-blocks-from rules`.
+`promtool tsdb create-blocks-from openmetrics`, backfills each group of rules/recording.yml over
+them with `promtool tsdb create-blocks-from rules`, and lets a Prometheus compact the lot as it
+would over those days. Every step is cached per what it depends on (see build_tsdb).
 """
 
 from __future__ import annotations

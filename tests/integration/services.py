@@ -698,9 +698,9 @@ def repo_rule_files() -> list[str]:
 def rule_files_at_evaluation_interval(directory: Path) -> list[str]:
     """The repository's rule files, copied into `directory` without any group's own `interval:`.
 
-    The dashboards' recording groups evaluate every minute in the stack (rules/recording.yml);
+    The dashboards' recording groups evaluate every 2 minutes in the stack (rules/recording.yml);
     here every group follows the suite's evaluation interval (1-2 s), so their series exist a few
-    seconds after the start instead of up to a minute later. bench-scale's backfill evaluates them
+    seconds after the start instead of up to two minutes later. bench-scale's backfill evaluates them
     at their own interval, and promtool's tests at 1m (the test files' evaluation_interval)."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
