@@ -77,12 +77,12 @@ PANELS: tuple[PanelSpec, ...] = (
         min=0,
         thresholds=th.steps(th.CELERY_BACKLOG_TASKS),
         threshold_line=True,
-        queries=(Query(q.recorded("instance_key:redis_key_size:avg5m", v.BROKER_QUEUES),
+        # The raw length, not a record: a burst shows at once (one series per queue, cheap at any range).
+        queries=(Query(q.per_instance("max", f"redis_key_size{{{v.BROKER_QUEUES}}}", by="db, key"),
                        "{{instance}} {{db}} {{key}}"),),
-        description=("Tasks waiting in each broker queue on average over 5 minutes: the length of the queue's "
-                     "list, read by redis_exporter (exporters.redis.checkSingleKeys; 0 when the queue is empty), "
-                     "as the recorded series CeleryQueueBacklogGrowing judges: it fires above 100 tasks while "
-                     "the queue keeps growing (dashed line)."),
+        description=("Tasks waiting in each broker queue: the length of the queue's list, read by redis_exporter "
+                     "(exporters.redis.checkSingleKeys; 0 when the queue is empty). CeleryQueueBacklogGrowing "
+                     "fires above 100 tasks on average over 5 minutes while the queue keeps growing (dashed line)."),
         width=24,
     ),
 )

@@ -213,12 +213,13 @@ def alerting_prometheus(
     flags: Sequence[str] = (),
 ) -> Iterator[services.Prometheus]:
     """Prometheus running the product's rendered config, with `rule_texts` ({file name: YAML})
-    written next to it and sending alerts to `alertmanager_targets`; promtool checks it first."""
+    written next to it (every group at `evaluation_interval`, the dashboards' 2-minute groups too)
+    and sending alerts to `alertmanager_targets`; promtool checks it first."""
     with temp_dir("prometheus-rules") as rules_dir:
         rule_paths = []
         for name, text in rule_texts.items():
             path = rules_dir / name
-            path.write_text(text)
+            path.write_text(services.at_evaluation_interval(text))
             rule_paths.append(str(path))
         with services.prometheus_server(
             targets, scrape_interval=scrape_interval, scrape_timeout=scrape_timeout, rule_files=rule_paths,

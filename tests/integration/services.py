@@ -705,13 +705,18 @@ def rule_files_at_evaluation_interval(directory: Path) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for source in repo_rule_files():
-        doc = yaml.safe_load(Path(source).read_text())
-        for group in doc["groups"]:
-            group.pop("interval", None)
         target = directory / Path(source).name
-        target.write_text(yaml.safe_dump(doc, sort_keys=False))
+        target.write_text(at_evaluation_interval(Path(source).read_text()))
         paths.append(str(target))
     return paths
+
+
+def at_evaluation_interval(rule_file_text: str) -> str:
+    """A rule file's text without any group's own `interval:` (see rule_files_at_evaluation_interval)."""
+    doc = yaml.safe_load(rule_file_text)
+    for group in doc["groups"]:
+        group.pop("interval", None)
+    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def render_config(targets: Mapping[str, Sequence[str]], *, scrape_interval: str, scrape_timeout: str,

@@ -837,9 +837,8 @@ def test_celery_panels_read_flower_and_the_broker_queues(models):
     assert executing == f"instance_worker:flower_worker_executing_tasks:max{{{CELERY_SELECTOR}}}"
     assert "flower_worker_number_of_currently_executing_tasks{" in expanded(executing)
     backlog = panel_by_title(models, uid, "Queue Backlog")
-    # The series CeleryQueueBacklogGrowing judges.
-    assert exprs_of(backlog) == ['instance_key:redis_key_size:avg5m{job="redis",'
-                                 'environment=~"$environment",instance=~"$broker"}']
+    assert exprs_of(backlog) == ['max by (environment, instance, db, key) (redis_key_size{job="redis",'
+                                 'environment=~"$environment",instance=~"$broker"})']
     # Legends name the instance and what the series is of (state, task, worker, queue).
     legends = {p["title"]: p["targets"][0]["legendFormat"] for p in models[uid]["panels"]}
     assert legends == {"Task Throughput by State": "{{instance}} {{type}}", "Task Failure Ratio": "{{instance}}",
