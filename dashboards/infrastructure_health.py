@@ -31,10 +31,6 @@ SERVICE_HEALTH = (
 
 
 
-def _sum(expr: str) -> str:
-    return q.per_instance("sum", expr)
-
-
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec(
         title="CPU Usage Over Time",

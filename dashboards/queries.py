@@ -20,7 +20,7 @@ from . import variables as v
 RATE = "$__rate_interval"
 BY_INSTANCE = v.INSTANCE
 
-NODE, ROOT_FS, NET_DEV = v.NODE, v.ROOT_FS, v.NET_DEV
+NODE, ROOT_FS = v.NODE, v.ROOT_FS
 PG, PG_DB, REDIS, DJANGO = v.PG, v.PG_DB, v.REDIS, v.DJANGO
 CONTAINERS = v.CONTAINERS
 
@@ -74,15 +74,10 @@ DISK_USED_PERCENT = (
 # pg_stat_activity_count: always sum() it (its label set grew across exporter
 # versions). All states = connections held against max_connections.
 PG_CONNECTIONS = per_instance("sum", f"pg_stat_activity_count{{{PG}}}")
-PG_CONNECTIONS_ACTIVE = per_instance("sum", f'pg_stat_activity_count{{{PG},state="active"}}')
-# Their records, for time-series panels.
+# Connections (all, active) and max_connections as recorded, for time-series panels.
 PG_CONNECTIONS_RECORDED = recorded("instance:pg_connections:sum", PG)
 PG_CONNECTIONS_ACTIVE_RECORDED = recorded("instance:pg_connections_active:sum", PG)
 PG_MAX_CONNECTIONS_RECORDED = recorded("instance:pg_settings_max_connections:max", PG)
-
-# Django (django-prometheus; prometheus_client appends `_total` to counters).
-DJANGO_RESPONSES = "django_http_responses_total_by_status_view_method_total"
-DJANGO_REQUESTS = "django_http_requests_total_by_method_total"
 
 # Series recorded by rules/recording.yml per Django instance (fixed 5m windows, evaluated once
 # for panels and alerts alike): reading them keeps the latency panels cheap at any range.

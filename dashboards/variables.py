@@ -72,7 +72,6 @@ CONTAINER = Variable(
 # the job's instance variable.
 NODE = narrowed(th.NODE, HOST)
 ROOT_FS = narrowed(th.ROOT_FS, HOST)
-NET_DEV = narrowed(th.NET_DEV, HOST)
 DJANGO = narrowed(th.DJANGO, DJANGO_INSTANCE)
 PG = narrowed(th.PG, PG_INSTANCE)
 PG_DB = narrowed(th.PG_DB, PG_INSTANCE, DATABASE)
