@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import bcrypt
-import yaml
 
 from components.types import is_all_interfaces, parse_ip
+from components.yaml_text import dump_plain_yaml
 
 # The certificate the program generates with pulumi-tls (and the tests with openssl).
 KEY_ALGORITHM, ECDSA_CURVE = "ECDSA", "P256"
@@ -70,7 +70,7 @@ class ServerFiles:
 
 
 def _dump(config: Mapping[str, Any]) -> str:
-    text: str = yaml.safe_dump(dict(config), sort_keys=False, default_flow_style=False)
+    text: str = dump_plain_yaml(dict(config))
     return text
 
 

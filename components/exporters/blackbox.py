@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from components.types import not_allowed
+from components.yaml_text import dump_plain_yaml
 
 CONFIG_PATH = "/etc/blackbox_exporter/config.yml"
 CA_PATH = "/etc/blackbox_exporter/ca.pem"
@@ -37,7 +36,7 @@ def render_blackbox_config(ca_file: str | None = None) -> str:
         http["tls_config"] = {"ca_file": ca_file}
     # The probe's own timeout stays under the scrape timeout Prometheus sends along.
     modules = {HTTP_MODULE: {"prober": "http", "timeout": "5s", "http": http}}
-    text: str = yaml.safe_dump({"modules": modules}, sort_keys=True, default_flow_style=False)
+    text: str = dump_plain_yaml({"modules": modules}, sort_keys=True)
     return text
 
 

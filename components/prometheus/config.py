@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from components.exporters.table import BY_NAME, EXPORTER_NAMES
 from components.types import HTTP, NotAllowed, duration_ms, parse_host_port
+from components.yaml_text import dump_plain_yaml
 
 # Job names are part of the product's contract: dashboards and rules select on them.
 # Prometheus itself, Grafana and the app first, then one job per exporter of the table.
@@ -164,5 +163,4 @@ def render_prometheus_config(
         for job in JOB_NAMES
         if targets.get(job) and (job not in BY_NAME or not BY_NAME[job].prober or job in probers)
     ]
-    text: str = yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
-    return text
+    return dump_plain_yaml(config)
