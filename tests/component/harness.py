@@ -8,6 +8,7 @@ receive them (camelCase keys, secrets kept as `SecretValue`) and the resource op
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import runpy
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _sync_await
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +43,14 @@ class Resource:
     name: str
     urn: str
     custom: bool
-    inputs: dict
+    # The request's inputs as the engine got them; decoded on first read of `inputs` (most runs
+    # of the suite and the mocks benchmark read few of them).
+    wire: struct_pb2.Struct = field(repr=False)
     options: dict
+
+    @functools.cached_property
+    def inputs(self) -> dict:
+        return _decode(json_format.MessageToDict(self.wire, preserving_proto_field_name=True))
 
 
 @dataclass
@@ -80,48 +88,47 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def fake_state(type_token: str, name: str, inputs: dict) -> dict:
-    """Computed outputs the real providers would return."""
+def computed_state(type_token: str, name: str, read: Callable[[str], Any]) -> dict:
+    """The outputs a real provider computes beside the inputs it echoes; `read(key)` gives an
+    input in the engine's wire form (a secret as {sig, value}), None when absent."""
     digest = hashlib.sha256(f"{type_token}/{name}".encode()).hexdigest()
-    state = dict(inputs)
     if type_token == "docker:index/remoteImage:RemoteImage":
         # The id of the image the reference names: a new tag is a new id (and a new container).
-        reference = json.dumps(inputs.get("name"), sort_keys=True)
-        state["imageId"] = f"sha256:{hashlib.sha256(reference.encode()).hexdigest()}"
-        name = inputs.get("name", "")
-        if isinstance(name, dict):  # a secret image name arrives in the engine's wire form
-            name = name.get("value", "")
-        state["repoDigest"] = f"{name.split(':')[0]}@sha256:{digest}"
-    elif type_token == "random:index/randomPassword:RandomPassword":
-        state["result"] = f"generated-{digest[:24]}"
-        state["bcryptHash"] = f"$2a$10${digest[:53]}"
-    elif type_token == "random:index/randomId:RandomId":
-        raw = hashlib.sha256(digest.encode()).digest()[: int(inputs.get("byteLength", 16))]
-        state.update(hex=raw.hex(), b64Std=base64.b64encode(raw).decode(), b64Url=base64.urlsafe_b64encode(raw).decode())
-    elif type_token == "tls:index/privateKey:PrivateKey":
+        reference = read("name")
+        image = reference.get("value", "") if isinstance(reference, dict) else (reference or "")
+        return {"imageId": f"sha256:{hashlib.sha256(json.dumps(reference, sort_keys=True).encode()).hexdigest()}",
+                "repoDigest": f"{image.split(':')[0]}@sha256:{digest}"}
+    if type_token == "random:index/randomPassword:RandomPassword":
+        return {"result": f"generated-{digest[:24]}", "bcryptHash": f"$2a$10${digest[:53]}"}
+    if type_token == "random:index/randomId:RandomId":
+        raw = hashlib.sha256(digest.encode()).digest()[: int(read("byteLength") or 16)]
+        return {"hex": raw.hex(), "b64Std": base64.b64encode(raw).decode(),
+                "b64Url": base64.urlsafe_b64encode(raw).decode()}
+    if type_token == "tls:index/privateKey:PrivateKey":
         # Computed by the provider: fake PEMs named after the resource, so tests can follow them.
-        state["privateKeyPem"] = f"-----BEGIN EC PRIVATE KEY-----\nfake-key-{name}\n-----END EC PRIVATE KEY-----\n"
-        state["publicKeyPem"] = f"-----BEGIN PUBLIC KEY-----\nfake-public-{name}\n-----END PUBLIC KEY-----\n"
-    elif type_token == "tls:index/certRequest:CertRequest":
-        state["certRequestPem"] = f"-----BEGIN CERTIFICATE REQUEST-----\nfake-csr-{name}\n-----END CERTIFICATE REQUEST-----\n"
-    elif type_token in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
-        state["certPem"] = f"-----BEGIN CERTIFICATE-----\nfake-cert-{name}\n-----END CERTIFICATE-----\n"
-    elif type_token == "docker:index/container:Container":
-        state.setdefault("name", name)
-        state["networkDatas"] = []
-    elif type_token == "docker:index/volume:Volume":
-        state["mountpoint"] = f"/var/lib/docker/volumes/{inputs.get('name', name)}/_data"
-    return state
+        return {"privateKeyPem": f"-----BEGIN EC PRIVATE KEY-----\nfake-key-{name}\n-----END EC PRIVATE KEY-----\n",
+                "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\nfake-public-{name}\n-----END PUBLIC KEY-----\n"}
+    if type_token == "tls:index/certRequest:CertRequest":
+        return {"certRequestPem": f"-----BEGIN CERTIFICATE REQUEST-----\nfake-csr-{name}\n-----END CERTIFICATE REQUEST-----\n"}
+    if type_token in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+        return {"certPem": f"-----BEGIN CERTIFICATE-----\nfake-cert-{name}\n-----END CERTIFICATE-----\n"}
+    if type_token == "docker:index/container:Container":
+        return {**({} if read("name") is not None else {"name": name}), "networkDatas": []}
+    if type_token == "docker:index/volume:Volume":
+        return {"mountpoint": f"/var/lib/docker/volumes/{read('name') or name}/_data"}
+    return {}
 
 
 class _Mocks(pulumi.runtime.Mocks):
+    """What the provider would return: the inputs echoed (as the engine's state holds them) and
+    the computed outputs of `computed_state`."""
+
     def __init__(self, program: Program):
         self.program = program
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        state = fake_state(args.typ, args.name, args.inputs)
-        if "imageId" in state:
-            self.program.image_ids[state["imageId"]] = args.name
+        # The SDK's own path (the monitor below only takes it for the stack).
+        state = {**args.inputs, **computed_state(args.typ, args.name, args.inputs.get)}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -134,34 +141,79 @@ class _Mocks(pulumi.runtime.Mocks):
         return {}
 
 
+def _wire_reader(struct: struct_pb2.Struct) -> Callable[[str], Any]:
+    def read(key: str) -> Any:
+        return json_format.MessageToDict(struct.fields[key]) if key in struct.fields else None
+    return read
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Records every registration. Answers it as the SDK's MockMonitor would with `_Mocks`, without
+    its round trip: that decodes every input to Python and encodes it back unchanged (the echo),
+    which was most of what the mocks cost per input; here the echo is a copy of the request's
+    wire form, and only the computed outputs are encoded (`tests/component/test_harness.py`
+    checks that both answers are the same)."""
+
     def __init__(self, mocks: _Mocks, program: Program):
         super().__init__(mocks)
         self.program = program
 
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            raw = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
-            self.program.resources.append(Resource(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                custom=request.custom,
-                inputs=_decode(raw),
-                options={
-                    "parent": request.parent,
-                    "protect": request.protect if request.HasField("protect") else None,
-                    "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
-                    "dependencies": list(request.dependencies),
-                    "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    "provider": request.provider,
-                    "deleteBeforeReplace": request.deleteBeforeReplace,
-                    "ignoreChanges": list(request.ignoreChanges),
-                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                },
-            ))
+        if request.type == "pulumi:pulumi:Stack" or request.remote:
+            return super().RegisterResource(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        response = self.echoed(request, urn)
+        self.program.resources.append(Resource(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            custom=request.custom,
+            wire=request.object,
+            options={
+                "parent": request.parent,
+                "protect": request.protect if request.HasField("protect") else None,
+                "retainOnDelete": request.retainOnDelete if request.HasField("retainOnDelete") else None,
+                "dependencies": list(request.dependencies),
+                "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                "provider": request.provider,
+                "deleteBeforeReplace": request.deleteBeforeReplace,
+                "ignoreChanges": list(request.ignoreChanges),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+            },
+        ))
         return response
+
+    def echoed(self, request, urn: str) -> resource_pb2.RegisterResourceResponse:
+        state = struct_pb2.Struct()
+        state.CopyFrom(request.object)
+        computed = computed_state(request.type, request.name, _wire_reader(request.object))
+        if "imageId" in computed:
+            self.program.image_ids[computed["imageId"]] = request.name
+        if computed:
+            for key, value in _sync_await(rpc.serialize_properties(computed, {})).fields.items():
+                state.fields[key].CopyFrom(value)
+        identifier = f"{request.name}-id"
+        # What MockMonitor keeps of each resource (for a `get` of it), decoded only when read.
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, identifier, _LazyState(state))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=identifier, object=state)
+
+
+class _LazyState(Mapping):
+    def __init__(self, wire: struct_pb2.Struct):
+        self._wire = wire
+
+    @functools.cached_property
+    def _decoded(self) -> dict:
+        return rpc.deserialize_properties(self._wire)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded[key]
+
+    def __iter__(self):
+        return iter(self._decoded)
+
+    def __len__(self) -> int:
+        return len(self._decoded)
 
 
 def _config_text(value: Any) -> str:
