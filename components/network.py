@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_docker as docker
@@ -22,10 +22,12 @@ class StackNetworkArgs:
 class StackNetwork(pulumi.ComponentResource):
     """Creates a user-defined bridge network (container names resolve on it), or joins one."""
 
-    name: pulumi.Output[str]
-    # The host's address on this network (its bridge gateway): reachable from every container
-    # on it, and from nowhere outside the host.
-    gateway: pulumi.Output[str]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        name: pulumi.Output[str]
+        # The host's address on this network (its bridge gateway): reachable from every container
+        # on it, and from nowhere outside the host.
+        gateway: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: StackNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:StackNetwork", resource_name, None, opts)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_docker as docker
@@ -96,8 +96,10 @@ class WebAccessArgs:
 
 
 class WebAccess(pulumi.ComponentResource):
-    ca_pem: pulumi.Output[str]
-    logins: dict[str, Login]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        ca_pem: pulumi.Output[str]
+        logins: dict[str, Login]
 
     def __init__(self, resource_name: str, args: WebAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:WebAccess", resource_name, None, opts)

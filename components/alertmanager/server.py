@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_docker as docker
@@ -28,9 +29,11 @@ class AlertmanagerArgs(ServiceArgs):
 
 
 class Alertmanager(pulumi.ComponentResource):
-    container: docker.Container
-    target: str
-    url: pulumi.Output[str]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        container: docker.Container
+        target: str
+        url: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:Alertmanager", resource_name, None, opts)

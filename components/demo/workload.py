@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_docker as docker
@@ -45,14 +46,16 @@ class DemoWorkloadArgs:
 
 
 class DemoWorkload(pulumi.ComponentResource):
-    postgres_dsn: pulumi.Output[str]
-    redis_address: str
-    redis_password: pulumi.Output[str]
-    broker_url: pulumi.Output[str]
-    nginx_scrape_uri: str
-    django_target: str
-    # What the prober checks in demo mode: the site through nginx, and its health endpoint.
-    probe_urls: tuple[str, ...]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        postgres_dsn: pulumi.Output[str]
+        redis_address: str
+        redis_password: pulumi.Output[str]
+        broker_url: pulumi.Output[str]
+        nginx_scrape_uri: str
+        django_target: str
+        # What the prober checks in demo mode: the site through nginx, and its health endpoint.
+        probe_urls: tuple[str, ...]
 
     def __init__(self, resource_name: str, args: DemoWorkloadArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:DemoWorkload", resource_name, None, opts)

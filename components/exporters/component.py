@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_docker as docker
@@ -48,9 +48,11 @@ def _with_address(parts: Sequence[str], address: pulumi.Input[str]) -> list[Any]
 class Exporter(pulumi.ComponentResource):
     """One exporter container. Exporters publish no host port: Prometheus scrapes them on the network."""
 
-    container: docker.Container
-    # host:port Prometheus scrapes (known at deploy time only for a host-network exporter).
-    target: pulumi.Input[str]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        container: docker.Container
+        # host:port Prometheus scrapes (known at deploy time only for a host-network exporter).
+        target: pulumi.Input[str]
 
     def __init__(self, resource_name: str, args: ExporterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:Exporter", resource_name, None, opts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumiverse_grafana as grafana
@@ -53,7 +53,9 @@ class GrafanaContentArgs:
 
 
 class GrafanaContent(pulumi.ComponentResource):
-    dashboard_urls: dict[str, pulumi.Output[str]]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        dashboard_urls: dict[str, pulumi.Output[str]]
 
     def __init__(self, resource_name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaContent", resource_name, None, opts)

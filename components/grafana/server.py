@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_docker as docker
@@ -50,14 +51,16 @@ class GrafanaServerArgs(ServiceArgs):
 
 
 class GrafanaServer(pulumi.ComponentResource):
-    container: docker.Container
-    url: pulumi.Output[str]
-    # host:port on the stack network, for Prometheus' grafana job.
-    target: str
-    admin_user: pulumi.Output[str]
-    admin_password: pulumi.Output[str]
-    # Basic auth password of /metrics (user METRICS_USER), for Prometheus' grafana job.
-    metrics_password: pulumi.Output[str]
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        container: docker.Container
+        url: pulumi.Output[str]
+        # host:port on the stack network, for Prometheus' grafana job.
+        target: str
+        admin_user: pulumi.Output[str]
+        admin_password: pulumi.Output[str]
+        # Basic auth password of /metrics (user METRICS_USER), for Prometheus' grafana job.
+        metrics_password: pulumi.Output[str]
 
     def __init__(self, resource_name: str, args: GrafanaServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaServer", resource_name, None, opts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_docker as docker
@@ -43,10 +44,12 @@ class PrometheusServerArgs(ServiceArgs):
 
 
 class PrometheusServer(pulumi.ComponentResource):
-    container: docker.Container
-    url: pulumi.Output[str]
-    # Where Grafana's server reaches Prometheus, on the stack network.
-    internal_url: str
+    # For type checkers only: Pulumi reads a component's class annotations again at every registration.
+    if TYPE_CHECKING:
+        container: docker.Container
+        url: pulumi.Output[str]
+        # Where Grafana's server reaches Prometheus, on the stack network.
+        internal_url: str
 
     def __init__(self, resource_name: str, args: PrometheusServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:PrometheusServer", resource_name, None, opts)
