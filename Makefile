@@ -1,5 +1,5 @@
 # Entry points; each is documented in the README.
-.PHONY: test up down dashboards dashboard-diff bench-mocks bench-panels bench-panels-fleet bench-scale
+.PHONY: test up down dashboards dashboard-diff bench-mocks bench-mocks-instructions bench-panels bench-panels-fleet bench-scale
 
 # The whole test suite: installs Debian and PyPI packages it needs, then runs pytest.
 test:
@@ -27,6 +27,10 @@ dashboard-diff:
 # Time the whole program under Pulumi mocks and count its resources.
 bench-mocks:
 	.venv/bin/python scripts/bench_mocks.py
+
+# The same programs' instruction counts under valgrind's callgrind (deterministic ratios; needs valgrind, cc).
+bench-mocks-instructions:
+	.venv/bin/python scripts/bench_mocks.py --instructions
 
 # Time every panel's queries against a real Prometheus scraping real services.
 bench-panels:

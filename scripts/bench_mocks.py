@@ -13,12 +13,15 @@ Then the scaling: 1, 10, 100 and 1000 extra targets (spread over the fixed jobs,
 labelled) with the size of the rendered prometheus.yml, and as many Alertmanager webhook
 receivers with the size of alertmanager.yml, each with its cost per item from the size before.
 Every case runs once per round, in turn, so the machine's load falls on all of them alike.
-Usage: .venv/bin/python scripts/bench_mocks.py [RUNS]
+With --instructions, it counts instead the instructions of one run of the real, replay and bare
+programs and of 100 and 1000 targets and receivers under valgrind's callgrind (deterministic).
+Usage: .venv/bin/python scripts/bench_mocks.py [RUNS | --instructions]
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import gc
 import inspect
@@ -28,6 +31,7 @@ import re
 import runpy
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -346,5 +350,90 @@ def main(runs: int) -> None:
         print(row)
 
 
+# Instruction counts: deterministic where times swing with the machine, so the ratios can be compared
+# from one change to the next. valgrind's callgrind counts them; this shim's client requests bound
+# each run (built with cc against valgrind's header, as ctypes cannot issue them).
+CALLGRIND_SHIM = """#include <valgrind/callgrind.h>
+void zero(void) { CALLGRIND_ZERO_STATS; }
+void dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+"""
+INSTRUCTION_SIZES = (100, 1000)
+
+
+def callgrind_totals(directory: Path) -> dict[str, int]:
+    """label -> instructions, from the dumps callgrind wrote at each client request."""
+    totals = {}
+    for dump in sorted(directory.glob("callgrind.*")):
+        text = dump.read_text(errors="replace")
+        label = re.search(r"^desc: Trigger: Client Request: (.+)$", text, re.M)
+        total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        if label and total:
+            totals[label.group(1)] = int(total.group(1))
+    return totals
+
+
+def count_instructions() -> None:
+    """Every case under callgrind in one process: two warm-up runs each, the heap frozen, then two
+    counted runs each; the lower is kept (the first run after the freeze can carry a one-off)."""
+    work = Path(tempfile.mkdtemp(prefix="bench-mocks-instructions-"))
+    try:
+        shim = work / "shim.so"
+        try:
+            subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(shim), "-x", "c", "-"],
+                           input=CALLGRIND_SHIM, text=True, check=True)
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={work}/callgrind.%p",
+                            sys.executable, __file__, "--instructions-inside", str(shim)],
+                           check=True, stderr=subprocess.DEVNULL)
+        except (FileNotFoundError, subprocess.CalledProcessError) as problem:
+            raise SystemExit(f"bench_mocks --instructions needs valgrind (with its header, "
+                             f"valgrind/callgrind.h) and a C compiler (cc): {problem}") from None
+        totals = callgrind_totals(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counted = {case: min(count for label, count in totals.items() if label.rsplit("#", 1)[0] == case)
+               for case in dict.fromkeys(label.rsplit("#", 1)[0] for label in totals)}
+    millions = {case: count / 1e6 for case, count in counted.items()}
+    print("instructions of one run, millions (callgrind; the lower of two counted runs)")
+    for case in ("real", "replay", "bare"):
+        print(f"{case + ' program':<15} {millions[case]:9.1f}")
+    print(f"ratio real/bare: {millions['real'] / millions['bare']:.2f}   "
+          f"replay/bare: {millions['replay'] / millions['bare']:.2f}   "
+          f"real/replay: {millions['real'] / millions['replay']:.2f}")
+    low, high = INSTRUCTION_SIZES
+    for kind in ("targets", "receivers"):
+        per_item = (millions[f"{kind}-{high}"] - millions[f"{kind}-{low}"]) / (high - low)
+        print(f"{kind:<10} {low}: {millions[f'{kind}-{low}']:.1f}   {high}: {millions[f'{kind}-{high}']:.1f}   "
+              f"per item: {per_item:.2f} M")
+
+
+def _instructions_inside(shim: str) -> None:
+    """The process callgrind runs: the cases of count_instructions, bounded by the shim's requests."""
+    client = ctypes.CDLL(shim)
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config = {key.split(":", 1)[1]: value for key, value in dev.items()}
+    recorded, classes = record(config)
+    cases: dict[str, Case] = {"real": (config, (), None), "replay": (config, (), replay_program(recorded, classes)),
+                              "bare": (config, (), bare_program(recorded, classes))}
+    for size in INSTRUCTION_SIZES:
+        cases[f"targets-{size}"] = (fleet_config(size), ("postgresDsn",), None)
+        cases[f"receivers-{size}"] = (receivers_config(size), RECEIVER_SECRETS, None)
+    for config_, secret, program in cases.values():
+        for _ in range(2):
+            run_program(config_, secret, main=program)
+    gc.collect()
+    gc.freeze()
+    for name, (config_, secret, program) in cases.items():
+        for counted in range(2):
+            gc.collect()
+            client.zero()
+            run_program(config_, secret, main=program)
+            client.dump(f"{name}#{counted}".encode())
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    if sys.argv[1:2] == ["--instructions"]:
+        count_instructions()
+    elif sys.argv[1:2] == ["--instructions-inside"]:
+        _instructions_inside(sys.argv[2])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)

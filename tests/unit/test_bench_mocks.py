@@ -112,3 +112,13 @@ def test_the_uploaded_file_sizes_are_those_of_the_rendered_files():
     expected = render_alertmanager_config(load_config(config).alertmanager)
     assert module.uploaded_size(program, "alertmanager", "alertmanager.yml") == len(expected)
     assert module.uploaded_size(program, "prometheus", "prometheus.yml") > 0
+
+
+def test_callgrind_totals_reads_each_client_request_dump(tmp_path):
+    # What callgrind writes: a dump per client request (its label in the trigger), one at exit.
+    (tmp_path / "callgrind.41.1").write_text(
+        "version: 1\ndesc: Trigger: Client Request: real#0\nevents: Ir\nsummary: 614000000\n")
+    (tmp_path / "callgrind.41.2").write_text(
+        "version: 1\ndesc: Trigger: Client Request: targets-100#1\nevents: Ir\ntotals: 452124856\n")
+    (tmp_path / "callgrind.41").write_text("version: 1\ndesc: Trigger: Program termination\nsummary: 30000000\n")
+    assert bench_mocks().callgrind_totals(tmp_path) == {"real#0": 614000000, "targets-100#1": 452124856}
