@@ -296,15 +296,22 @@ def _load() -> str:
     return ", ".join(f"{load:.1f}" for load in os.getloadavg())
 
 
-def main(runs: int) -> None:
+def benchmark_cases(sizes: Sequence[int]) -> dict[str, Case]:
+    """The dev stack's real program, its replay and bare twins (from one recorded run), then each
+    size of extra targets and of Alertmanager receivers."""
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     config = {key.split(":", 1)[1]: value for key, value in dev.items()}
     recorded, classes = record(config)
     cases: dict[str, Case] = {"real": (config, (), None), "replay": (config, (), replay_program(recorded, classes)),
                               "bare": (config, (), bare_program(recorded, classes))}
-    for size in FLEET_SIZES:
+    for size in sizes:
         cases[f"targets-{size}"] = (fleet_config(size), ("postgresDsn",), None)
         cases[f"receivers-{size}"] = (receivers_config(size), RECEIVER_SECRETS, None)
+    return cases
+
+
+def main(runs: int) -> None:
+    cases = benchmark_cases(FLEET_SIZES)
     load_before = _load()
     results = interleaved(cases, runs)
 
@@ -390,9 +397,11 @@ def count_instructions() -> None:
         totals = callgrind_totals(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    counted = {case: min(count for label, count in totals.items() if label.rsplit("#", 1)[0] == case)
-               for case in dict.fromkeys(label.rsplit("#", 1)[0] for label in totals)}
-    millions = {case: count / 1e6 for case, count in counted.items()}
+    lowest: dict[str, int] = {}
+    for label, count in totals.items():
+        case = label.rsplit("#", 1)[0]
+        lowest[case] = min(count, lowest.get(case, count))
+    millions = {case: count / 1e6 for case, count in lowest.items()}
     print("instructions of one run, millions (callgrind; the lower of two counted runs)")
     for case in ("real", "replay", "bare"):
         print(f"{case + ' program':<15} {millions[case]:9.1f}")
@@ -409,14 +418,7 @@ def count_instructions() -> None:
 def _instructions_inside(shim: str) -> None:
     """The process callgrind runs: the cases of count_instructions, bounded by the shim's requests."""
     client = ctypes.CDLL(shim)
-    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    config = {key.split(":", 1)[1]: value for key, value in dev.items()}
-    recorded, classes = record(config)
-    cases: dict[str, Case] = {"real": (config, (), None), "replay": (config, (), replay_program(recorded, classes)),
-                              "bare": (config, (), bare_program(recorded, classes))}
-    for size in INSTRUCTION_SIZES:
-        cases[f"targets-{size}"] = (fleet_config(size), ("postgresDsn",), None)
-        cases[f"receivers-{size}"] = (receivers_config(size), RECEIVER_SECRETS, None)
+    cases = benchmark_cases(INSTRUCTION_SIZES)
     for config_, secret, program in cases.values():
         for _ in range(2):
             run_program(config_, secret, main=program)
