@@ -127,7 +127,7 @@ class _Mocks(pulumi.runtime.Mocks):
         self.program = program
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        # The SDK's own path (the monitor below only takes it for the stack).
+        # The SDK's own path: the monitor below takes it only for the stack and remote components.
         state = {**args.inputs, **computed_state(args.typ, args.name, args.inputs.get)}
         return f"{args.name}-id", state
 
