@@ -175,6 +175,12 @@ def _has_secret(envs: Sequence[pulumi.Input[str]] | None) -> bool:
     return envs is not None and any(not isinstance(entry, str) for entry in envs)
 
 
+def secret_env(name: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    """`NAME=value` for a container's envs, a secret: the value is a credential. One apply, not
+    Output.concat (which makes an Output of every part)."""
+    return pulumi.Output.secret(pulumi.Output.from_input(value).apply(lambda known: f"{name}={known}"))
+
+
 def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource, protect: bool) -> docker.Volume:
     # protect (the TSDB, Grafana's database): a change that would replace or delete the volume
     # fails instead (and policy previews can see it); `make down` runs `pulumi destroy

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.containers import ContainerSpec, Placement, pinned_image, service_container
+from components.containers import ContainerSpec, Placement, pinned_image, secret_env, service_container
 from components.demo import redis as redis_conf
 from components.demo.nginx import STUB_STATUS_PATH, render_nginx_site
 
@@ -79,9 +79,6 @@ class DemoWorkload(pulumi.ComponentResource):
         self.django_target = f"{names['django']}:{DJANGO_PORT}"
         site = f"http://{names['nginx']}:{NGINX_PORT}"
         self.probe_urls = (f"{site}/", f"{site}/healthz")
-
-        def secret_env(key: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-            return pulumi.Output.secret(pulumi.Output.concat(f"{key}=", value))
 
         def spec(service: str, **fields) -> ContainerSpec:
             return ContainerSpec(service=f"demo-{service}", memory_mb=MEMORY_MB[service],

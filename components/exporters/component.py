@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_docker as docker
 
-from components.containers import ServiceArgs, pinned_image, service_container, service_spec
+from components.containers import ServiceArgs, pinned_image, secret_env, service_container, service_spec
 from components.exporters.table import ExporterConfig
 
 
@@ -20,7 +20,7 @@ class ExporterArgs(ServiceArgs):
     # demo mode's values already in place.
     inputs: Mapping[str, pulumi.Input[str] | None] = field(default_factory=dict)
     # The host's address on the stack network: where a host-network exporter listens.
-    host_address: pulumi.Input[str] | None = None
+    host_address: pulumi.Output[str] | None = None
 
 
 def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pulumi.Input[str]]:
@@ -31,12 +31,16 @@ def exporter_envs(config: ExporterConfig, inputs: Mapping[str, Any]) -> list[pul
         if entry.secret_from is None:
             envs.append(f"{entry.name}={(entry.template or '').format(**inputs)}")
         elif inputs.get(entry.secret_from) is not None:
-            envs.append(pulumi.Output.secret(pulumi.Output.concat(f"{entry.name}=", inputs[entry.secret_from])))
+            envs.append(secret_env(entry.name, inputs[entry.secret_from]))
     return envs
 
 
-def _with_address(parts: Sequence[str], address: pulumi.Input[str]) -> list[Any]:
+def _with_address(parts: Sequence[str], address: str | pulumi.Output[str]) -> list[Any]:
     """`{address}` in a command or healthcheck filled with an address that may be an Output."""
+    if isinstance(address, str):
+        # Known now (every exporter but a host-network one): plain text, no Output to wait for.
+        return [part.format(address=address) if "{address}" in part else part for part in parts]
+
     def filled(part: str) -> pulumi.Output[str]:
         def fill(known: str) -> str:
             return part.format(address=known)
@@ -61,7 +65,7 @@ class Exporter(pulumi.ComponentResource):
         if row.host_network and args.host_address is None:
             raise ValueError(f"{row.name}: a host-network exporter needs the stack network's host address")
         # Where it listens: the gateway on the host's network, else every address of its container.
-        address: pulumi.Input[str] = (args.host_address or "") if row.host_network else "127.0.0.1"
+        address: str | pulumi.Output[str] = (args.host_address or "") if row.host_network else "127.0.0.1"
         spec = service_spec(
             row.service, args.config, args,
             envs=exporter_envs(args.config, inputs) or None,

@@ -10,7 +10,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.config import GrafanaConfig
-from components.containers import ServiceArgs, published_server, published_url, service_spec
+from components.containers import ServiceArgs, published_server, published_url, secret_env, service_spec
 from components.grafana.startup import ENTRYPOINT
 from components.web_access import WebServing
 from components.web_config import ServerFiles
@@ -94,12 +94,12 @@ class GrafanaServer(pulumi.ComponentResource):
                            "--resolve", f"{web.server_name}:{PORT}:127.0.0.1",
                            f"https://{web.server_name}:{PORT}/api/health"]
         envs: list[pulumi.Input[str]] = [f"{k}={v}" for k, v in sorted(env.items())]
-        envs.append(pulumi.Output.concat("GF_SECURITY_ADMIN_PASSWORD=", self.admin_password))
+        envs.append(secret_env("GF_SECURITY_ADMIN_PASSWORD", self.admin_password))
         # Regenerated with the stack if lost: Grafana and Prometheus always get it together.
         metrics = random.RandomPassword(f"{resource_name}-metrics-password", length=32, special=False,
                                         opts=pulumi.ResourceOptions(parent=self))
         self.metrics_password = pulumi.Output.secret(metrics.result)
-        envs.append(pulumi.Output.concat("GF_METRICS_BASIC_AUTH_PASSWORD=", self.metrics_password))
+        envs.append(secret_env("GF_METRICS_BASIC_AUTH_PASSWORD", self.metrics_password))
 
         spec = service_spec(
             "grafana", cfg, args,
