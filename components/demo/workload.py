@@ -70,10 +70,10 @@ class DemoWorkload(pulumi.ComponentResource):
         redis_password = password("redis-password", 24)
         secret_key = password("django-secret-key", 50)
         self.redis_password = pulumi.Output.secret(redis_password)
-        self.broker_url = pulumi.Output.secret(
-            pulumi.Output.concat("redis://:", redis_password, f"@{names['redis']}:6379/0"))
-        self.postgres_dsn = pulumi.Output.secret(pulumi.Output.concat(
-            f"postgresql://{DB_USER}:", db_password, f"@{names['postgres']}:5432/{DATABASE}?sslmode=disable"))
+        self.broker_url = pulumi.Output.secret(redis_password.apply(
+            lambda password: f"redis://:{password}@{names['redis']}:6379/0"))
+        self.postgres_dsn = pulumi.Output.secret(db_password.apply(
+            lambda password: f"postgresql://{DB_USER}:{password}@{names['postgres']}:5432/{DATABASE}?sslmode=disable"))
         self.redis_address = f"redis://{names['redis']}:6379"
         self.nginx_scrape_uri = f"http://{names['nginx']}:{NGINX_PORT}{STUB_STATUS_PATH}"
         self.django_target = f"{names['django']}:{DJANGO_PORT}"

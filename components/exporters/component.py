@@ -83,6 +83,6 @@ class Exporter(pulumi.ComponentResource):
         )
         image = pinned_image(f"{resource_name}-image", args.config.image, self, secret=args.secret)
         self.container = service_container(resource_name, spec, image, self)
-        self.target = (pulumi.Output.concat(address, f":{row.port}") if row.host_network
+        self.target = (pulumi.Output.from_input(address).apply(lambda host: f"{host}:{row.port}") if row.host_network
                        else f"{spec.container_name}:{row.port}")
         self.register_outputs({"target": self.target})

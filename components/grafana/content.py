@@ -55,7 +55,7 @@ class GrafanaContentArgs:
 class GrafanaContent(pulumi.ComponentResource):
     # For type checkers only: Pulumi reads a component's class annotations again at every registration.
     if TYPE_CHECKING:
-        dashboard_urls: dict[str, pulumi.Output[str]]
+        dashboard_urls: dict[str, pulumi.Input[str]]
 
     def __init__(self, resource_name: str, args: GrafanaContentArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:GrafanaContent", resource_name, None, opts)
@@ -123,6 +123,6 @@ class GrafanaContent(pulumi.ComponentResource):
                 overwrite=True,
                 opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[self.data_source]),
             )
-            url = pulumi.Output.from_input(f"{base}/d/{uid}")
+            url = f"{base}/d/{uid}"
             self.dashboard_urls[uid] = pulumi.Output.secret(url) if args.secret_urls else url
         self.register_outputs({"dashboard_urls": self.dashboard_urls})
