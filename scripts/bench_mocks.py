@@ -132,10 +132,11 @@ def required_inputs(cls: type) -> dict[str, Any]:
 def bare_program(recorded: Program, classes: Classes) -> Callable[[], None]:
     """A program that registers what `recorded` registered, in its order, with trivial inputs:
     each provider resource with its own class (so the SDK's per-class work is the same), given
-    only its required inputs, with trivial values; each component as a plain ComponentResource of
-    its type. Same parent, provider, dependencies (explicit and those its inputs carried, as
-    depends_on), protect, retain_on_delete, ignore_changes, delete_before_replace and
-    additional_secret_outputs; the same invokes and export names, with constant values."""
+    only its required inputs, with trivial values; each component as an instance of a trivial
+    ComponentResource subclass of its type (as a program declares one). Same parent, provider,
+    dependencies (explicit and those its inputs carried, as depends_on), protect,
+    retain_on_delete, ignore_changes, delete_before_replace and additional_secret_outputs; the
+    same invokes and export names, with constant values."""
     return _registering(recorded, classes, lambda resource, cls: required_inputs(cls))
 
 
@@ -194,7 +195,7 @@ def _registering(recorded: Program, classes: Classes,
             if cls is not None:
                 created[resource.urn] = cls(resource.name, opts=opts, **_live(inputs))
             else:
-                component = pulumi.ComponentResource(resource.type, resource.name, None, opts)
+                component = _component_class(resource.type)(resource.name, opts)
                 component.register_outputs({})
                 created[resource.urn] = component
         for token, args in invokes:
@@ -203,6 +204,18 @@ def _registering(recorded: Program, classes: Classes,
             pulumi.export(name, "")
 
     return lambda: runpy.run_path(str(_program_file()), init_globals={"register": main}, run_name="__main__")
+
+
+@functools.cache
+def _component_class(type_token: str) -> type[pulumi.ComponentResource]:
+    """A trivial component class for `type_token`, as a program declares each component (a
+    subclass whose __init__ registers it). Not a plain ComponentResource: Pulumi records the
+    stack of each registration from its third `__init__` frame up, the subclass's, and finds
+    none for a plain ComponentResource, so those registrations would skip that work."""
+    def __init__(self: pulumi.ComponentResource, name: str, opts: pulumi.ResourceOptions) -> None:
+        pulumi.ComponentResource.__init__(self, type_token, name, None, opts)
+
+    return type(type_token.rsplit(":", 1)[-1], (pulumi.ComponentResource,), {"__init__": __init__})
 
 
 @functools.cache
@@ -277,6 +290,13 @@ def interleaved(cases: dict[str, Case], runs: int) -> dict[str, Timings]:
     return results
 
 
+def per_round_ratios(top: Sequence[float], bottom: Sequence[float]) -> list[float]:
+    """top/bottom of each round (runs paired by position; both ran in it, a few seconds apart)."""
+    if len(top) != len(bottom):
+        raise ValueError(f"paired runs differ in number: {len(top)} and {len(bottom)}")
+    return [high / low for high, low in zip(top, bottom, strict=True)]
+
+
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, SecretValue) else value
 
@@ -333,6 +353,9 @@ def main(runs: int) -> None:
     print(f"ratio real/bare: {ratio(real, bare)} (medians)")
     print(f"  replay/bare: {ratio(replay, bare)} (Pulumi's and the mocks' price for these inputs); "
           f"real/replay: {ratio(real, replay)} (the program's own work)")
+    quartiles = statistics.quantiles(per_round_ratios(real.cpu, bare.cpu), n=4)
+    print(f"  real/bare per round, cpu: median {quartiles[1]:.2f}, quartiles {quartiles[0]:.2f} to {quartiles[2]:.2f} "
+          f"(each round's own ratio: the machine's speed drifts between rounds, less within one)")
     print(f"resources registered: {len(program.resources)} "
           f"({sum(1 for r in program.resources if r.custom)} custom, "
           f"{sum(1 for r in program.resources if not r.custom)} components)")

@@ -122,3 +122,33 @@ def test_callgrind_totals_reads_each_client_request_dump(tmp_path):
         "version: 1\ndesc: Trigger: Client Request: targets-100#1\nevents: Ir\ntotals: 452124856\n")
     (tmp_path / "callgrind.41").write_text("version: 1\ndesc: Trigger: Program termination\nsummary: 30000000\n")
     assert bench_mocks().callgrind_totals(tmp_path) == {"real#0": 614000000, "targets-100#1": 452124856}
+
+
+def test_the_bare_programs_components_carry_a_stack_trace_as_the_real_ones_do(recorded, monkeypatch):
+    # Pulumi records a registration's stack from its third __init__ frame up: a plain
+    # ComponentResource has none (an empty trace), a program's component class does.
+    from tests.component import harness
+
+    module, config, real, classes = recorded
+    frames: dict[str, list[int]] = {"real": [], "bare": []}
+    kind = "real"
+    register = harness._RecordingMonitor.RegisterResource
+
+    def recording(self, request):
+        if not request.custom and request.type != "pulumi:pulumi:Stack":
+            frames[kind].append(len(request.stackTrace.frames))
+        return register(self, request)
+
+    monkeypatch.setattr(harness._RecordingMonitor, "RegisterResource", recording)
+    harness.run_program(config)
+    kind = "bare"
+    harness.run_program(config, main=module.bare_program(real, classes))
+    assert len(frames["bare"]) == len(frames["real"]) > 5
+    assert all(count > 0 for count in frames["real"] + frames["bare"])
+
+
+def test_per_round_ratios_pair_the_runs_of_one_round():
+    module = bench_mocks()
+    assert module.per_round_ratios([0.3, 0.2, 0.5], [0.2, 0.2, 0.25]) == pytest.approx([1.5, 1.0, 2.0])
+    with pytest.raises(ValueError, match="3 and 2"):
+        module.per_round_ratios([0.3, 0.2, 0.5], [0.2, 0.2])
