@@ -89,6 +89,9 @@ def run_rounds(base_url: str, *, rounds: int = 10, max_seconds: float = 30.0, pa
     stats = stats or WorkloadStats()
     deadline = time.monotonic() + max_seconds
     with requests.Session() as session:
+        # Loopback only, no proxy: without this, each request reads os.environ for proxy settings,
+        # which pytest changes (PYTEST_CURRENT_TEST) while this runs in a thread (a KeyError).
+        session.trust_env = False
         for _ in range(rounds):
             if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
                 break
