@@ -70,8 +70,7 @@ class ServerFiles:
 
 
 def _dump(config: Mapping[str, Any]) -> str:
-    text: str = dump_plain_yaml(dict(config))
-    return text
+    return dump_plain_yaml(dict(config))
 
 
 def render_web_config(*, cert_file: str, key_file: str, users: Mapping[str, str]) -> str:

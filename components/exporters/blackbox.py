@@ -36,8 +36,7 @@ def render_blackbox_config(ca_file: str | None = None) -> str:
         http["tls_config"] = {"ca_file": ca_file}
     # The probe's own timeout stays under the scrape timeout Prometheus sends along.
     modules = {HTTP_MODULE: {"prober": "http", "timeout": "5s", "http": http}}
-    text: str = dump_plain_yaml({"modules": modules}, sort_keys=True)
-    return text
+    return dump_plain_yaml({"modules": modules}, sort_keys=True)
 
 
 def config_file(inputs: Any) -> str:
