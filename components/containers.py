@@ -70,9 +70,9 @@ class ContainerSpec:
     command: Sequence[str] | None = None
     # Test command in exec form, or None where the image has no shell or tool to run one.
     healthcheck: Sequence[str] | None = None
-    volumes: Sequence[docker.ContainerVolumeArgs] = ()
-    mounts: Sequence[docker.ContainerMountArgs] = ()
-    uploads: Sequence[docker.ContainerUploadArgs] = ()
+    volumes: Sequence[docker.ContainerVolumeArgsDict] = ()
+    mounts: Sequence[docker.ContainerMountArgsDict] = ()
+    uploads: Sequence[docker.ContainerUploadArgsDict] = ()
     pid_mode: str | None = None
     # "host": the host's network namespace instead of the stack network (no published ports).
     network_mode: str | None = None
@@ -124,7 +124,7 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
                       depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
     if spec.wait and not spec.healthcheck:
         raise ValueError(f"{resource_name}: wait needs a healthcheck")
-    healthcheck = (docker.ContainerHealthcheckArgs(
+    healthcheck = (docker.ContainerHealthcheckArgsDict(
         tests=["CMD", *spec.healthcheck], interval=HEALTHCHECK_INTERVAL, timeout=HEALTHCHECK_TIMEOUT,
         retries=HEALTHCHECK_RETRIES, start_period=HEALTHCHECK_START_PERIOD)
                    if spec.healthcheck else None)
@@ -133,8 +133,8 @@ def service_container(resource_name: str, spec: ContainerSpec, image: docker.Rem
         "restart": placement.restart_policy,
         "memory": spec.memory_mb,
         "networks_advanced": None if spec.network_mode == "host"
-        else [docker.ContainerNetworksAdvancedArgs(name=placement.network)],
-        "ports": [docker.ContainerPortArgs(internal=inside, external=outside, ip=placement.bind_address,
+        else [docker.ContainerNetworksAdvancedArgsDict(name=placement.network)],
+        "ports": [docker.ContainerPortArgsDict(internal=inside, external=outside, ip=placement.bind_address,
                                            protocol="tcp")
                   for inside, outside in spec.ports],
         "envs": list(spec.envs) if spec.envs else None,
@@ -204,7 +204,7 @@ def published_server(resource_name: str, parent: pulumi.Resource, *, spec: Conta
                          protect=protect_data)
     spec.stop_grace_seconds = SERVER_STOP_GRACE_SECONDS
     spec.ports = [(port, host_port)]
-    spec.volumes = [docker.ContainerVolumeArgs(volume_name=volume.name, container_path=data_path)]
+    spec.volumes = [docker.ContainerVolumeArgsDict(volume_name=volume.name, container_path=data_path)]
     spec.wait = True
     image = pinned_image(f"{resource_name}-image", spec.image, parent, secret=spec.secret)
     return service_container(resource_name, spec, image, parent)

@@ -53,13 +53,13 @@ class WebServing:
     server_name: str
     login: Login | None = None
 
-    def tls_uploads(self, files: ServerFiles) -> list[docker.ContainerUploadArgs]:
+    def tls_uploads(self, files: ServerFiles) -> list[docker.ContainerUploadArgsDict]:
         """The CA, the certificate and the key (a secret) at the server's paths."""
-        return [docker.ContainerUploadArgs(file=files.ca, content=self.ca_pem),
-                docker.ContainerUploadArgs(file=files.cert, content=self.cert_pem),
-                docker.ContainerUploadArgs(file=files.key, content=pulumi.Output.secret(self.key_pem))]
+        return [docker.ContainerUploadArgsDict(file=files.ca, content=self.ca_pem),
+                docker.ContainerUploadArgsDict(file=files.cert, content=self.cert_pem),
+                docker.ContainerUploadArgsDict(file=files.key, content=pulumi.Output.secret(self.key_pem))]
 
-    def server_uploads(self, files: ServerFiles, password_file: str) -> list[docker.ContainerUploadArgs]:
+    def server_uploads(self, files: ServerFiles, password_file: str) -> list[docker.ContainerUploadArgsDict]:
         """Prometheus' or Alertmanager's: the TLS files, the web config (https, basic auth with the
         bcrypt hash), its own password (a secret file) and the client config its healthcheck reads."""
         login = self.login
@@ -70,9 +70,9 @@ class WebServing:
             cert_file=files.cert, key_file=files.key, users={login.user: hashed}))
         return [
             *self.tls_uploads(files),
-            docker.ContainerUploadArgs(file=files.web_config, content=pulumi.Output.secret(web_config)),
-            docker.ContainerUploadArgs(file=password_file, content=pulumi.Output.secret(login.password)),
-            docker.ContainerUploadArgs(file=files.client_config, content=render_client_config(
+            docker.ContainerUploadArgsDict(file=files.web_config, content=pulumi.Output.secret(web_config)),
+            docker.ContainerUploadArgsDict(file=password_file, content=pulumi.Output.secret(login.password)),
+            docker.ContainerUploadArgsDict(file=files.client_config, content=render_client_config(
                 ca_file=files.ca, server_name=self.server_name, username=login.user, password_file=password_file)),
         ]
 

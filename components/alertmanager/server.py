@@ -44,7 +44,7 @@ class Alertmanager(pulumi.ComponentResource):
         command = [f"--config.file={CONFIG_PATH}", "--storage.path=/alertmanager", "--cluster.listen-address="]
         # prom/alertmanager is busybox-based: wget, no curl.
         healthcheck = ["wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{PORT}/-/ready"]
-        uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=rendered)]
+        uploads = [docker.ContainerUploadArgsDict(file=CONFIG_PATH, content=rendered)]
         web = args.web
         if web is not None:
             uploads += web.server_uploads(FILES, OWN_PASSWORD_FILE)

@@ -98,7 +98,7 @@ class DemoWorkload(pulumi.ComponentResource):
             "redis", image=IMAGES["redis"],
             envs=[secret_env("REDISCLI_AUTH", redis_password)],
             command=["redis-server", redis_conf.CONFIG_PATH],
-            uploads=[docker.ContainerUploadArgs(
+            uploads=[docker.ContainerUploadArgsDict(
                 file=redis_conf.CONFIG_PATH,
                 content=pulumi.Output.secret(redis_password.apply(redis_conf.render_redis_conf)))],
             secret_uploads=True,
@@ -110,7 +110,7 @@ class DemoWorkload(pulumi.ComponentResource):
             f"{resource_name}-app-image", name=demo_app_tag(), keep_locally=True,
             # Relative to the project folder (the program's working directory): the same on
             # every machine, so previews show no change from one checkout to another.
-            build=docker.RemoteImageBuildArgs(context=DEMO_DIR.name, dockerfile="Dockerfile"),
+            build=docker.RemoteImageBuildArgsDict(context=DEMO_DIR.name, dockerfile="Dockerfile"),
             opts=pulumi.ResourceOptions(parent=self))
         app_env = [
             f"DATABASE_HOST={names['postgres']}", "DATABASE_PORT=5432", f"DATABASE_NAME={DATABASE}",
@@ -133,7 +133,7 @@ class DemoWorkload(pulumi.ComponentResource):
 
         nginx = service_container(f"{resource_name}-nginx", spec(
             "nginx", image=IMAGES["nginx"],
-            uploads=[docker.ContainerUploadArgs(
+            uploads=[docker.ContainerUploadArgsDict(
                 file="/etc/nginx/conf.d/default.conf",
                 content=render_nginx_site(listen=str(NGINX_PORT), upstream=self.django_target))],
             healthcheck=["curl", "-fsS", "-o", "/dev/null", f"http://127.0.0.1:{NGINX_PORT}{STUB_STATUS_PATH}"],

@@ -74,10 +74,10 @@ class Exporter(pulumi.ComponentResource):
             network_mode="host" if row.host_network else None,
             # A plain read-only bind: `rslave` propagation fails where / is a private mount
             # (WSL2, Docker Desktop, some NAS), and node_exporter does not need new mounts live.
-            mounts=[docker.ContainerMountArgs(target=mount.target, source=mount.source, type="bind", read_only=True)
+            mounts=[docker.ContainerMountArgsDict(target=mount.target, source=mount.source, type="bind", read_only=True)
                     for mount in row.host_mounts],
             pid_mode="host" if row.host_root else None,
-            uploads=[docker.ContainerUploadArgs(file=path, content=content)
+            uploads=[docker.ContainerUploadArgsDict(file=path, content=content)
                      for path, content in ((path, render(inputs)) for path, render in sorted(row.files.items()))
                      if content is not None],
         )

@@ -54,10 +54,10 @@ class PrometheusServer(pulumi.ComponentResource):
     def __init__(self, resource_name: str, args: PrometheusServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("monitoring:index:PrometheusServer", resource_name, None, opts)
         cfg = args.config
-        uploads = [docker.ContainerUploadArgs(file=CONFIG_PATH, content=args.prometheus_yml)]
-        uploads += [docker.ContainerUploadArgs(file=f"{RULES_DIR}/{name}", content=text)
+        uploads = [docker.ContainerUploadArgsDict(file=CONFIG_PATH, content=args.prometheus_yml)]
+        uploads += [docker.ContainerUploadArgsDict(file=f"{RULES_DIR}/{name}", content=text)
                     for name, text in sorted(args.rule_files.items())]
-        uploads += [docker.ContainerUploadArgs(file=path, content=pulumi.Output.secret(content))
+        uploads += [docker.ContainerUploadArgsDict(file=path, content=pulumi.Output.secret(content))
                     for path, content in sorted(args.secret_files.items())]
         command = [
             f"--config.file={CONFIG_PATH}",
