@@ -175,10 +175,13 @@ def _has_secret(envs: Sequence[pulumi.Input[str]] | None) -> bool:
     return envs is not None and any(not isinstance(entry, str) for entry in envs)
 
 
-def secret_env(name: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+def secret_env(name: str, value: str | pulumi.Output[str]) -> pulumi.Output[str]:
     """`NAME=value` for a container's envs, a secret: the value is a credential. One apply, not
-    Output.concat (which makes an Output of every part)."""
-    return pulumi.Output.secret(pulumi.Output.from_input(value).apply(lambda known: f"{name}={known}"))
+    Output.concat (which makes an Output of every part); marked secret inside it, as
+    Output.secret of an Output unwraps it again (two Outputs more)."""
+    if isinstance(value, str):
+        return pulumi.Output.secret(f"{name}={value}")
+    return value.apply(lambda known: pulumi.Output.secret(f"{name}={known}"))
 
 
 def data_volume(resource_name: str, volume_name: str, parent: pulumi.Resource, protect: bool) -> docker.Volume:

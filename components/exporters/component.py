@@ -44,7 +44,7 @@ def _with_address(parts: Sequence[str], address: str | pulumi.Output[str]) -> li
     def filled(part: str) -> pulumi.Output[str]:
         def fill(known: str) -> str:
             return part.format(address=known)
-        return pulumi.Output.from_input(address).apply(fill)
+        return address.apply(fill)
 
     return [filled(part) if "{address}" in part else part for part in parts]
 
@@ -83,6 +83,6 @@ class Exporter(pulumi.ComponentResource):
         )
         image = pinned_image(f"{resource_name}-image", args.config.image, self, secret=args.secret)
         self.container = service_container(resource_name, spec, image, self)
-        self.target = (pulumi.Output.from_input(address).apply(lambda host: f"{host}:{row.port}") if row.host_network
+        self.target = (address.apply(lambda host: f"{host}:{row.port}") if isinstance(address, pulumi.Output)
                        else f"{spec.container_name}:{row.port}")
         self.register_outputs({"target": self.target})
