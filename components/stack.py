@@ -152,21 +152,26 @@ def build_stack(cfg: StackConfig, project: str, stack: str, dashboards: Mapping[
     p = cfg.prometheus
     # Rendered once every target is known (a host-network exporter's address is the gateway's).
     remote_write, remote_write_files = remote_write_section(p.remote_write, SECRETS_DIR)
-    # Only the stack's own targets can be Outputs: from_input on the fleet's would make an Output of each key and label.
-    own_targets: pulumi.Output[Any] = pulumi.Output.from_input(
-        {"grafana": grafana.target, "exporters": {name: exporter.target for name, exporter in exporters.items()},
-         "django": demo.django_target if demo is not None else None})
-    prometheus_yml = own_targets.apply(lambda own: render_prometheus_config(
-        scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
-        scrape_timeout=p.scrape_timeout, rule_files=[f"{RULES_DIR}/*.yml"],
-        targets=scrape_targets(cfg, prometheus=f"localhost:{PROMETHEUS_PORT}", grafana=own["grafana"],
-                               exporters=own["exporters"], demo_django=own["django"],
-                               demo_probes=demo.probe_urls if demo is not None else ()),
-        alertmanager_targets=alertmanager_targets,
-        basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)},
-        # Every series and alert says which environment it comes from.
-        external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write,
-        probers=prober_addresses(own["exporters"]), https=https))
+    # Only an exporter's own target can be an Output (a host-network one's is the gateway's): the
+    # file waits for those alone (from_input on every target would make Outputs of each key and value).
+    exporter_targets = {name: exporter.target for name, exporter in exporters.items()}
+    pending = [name for name, target in exporter_targets.items() if isinstance(target, pulumi.Output)]
+
+    def render(known: list[str]) -> str:
+        own_exporters = {**exporter_targets, **dict(zip(pending, known, strict=True))}
+        return render_prometheus_config(
+            scrape_interval=p.scrape_interval, evaluation_interval=p.evaluation_interval,
+            scrape_timeout=p.scrape_timeout, rule_files=[f"{RULES_DIR}/*.yml"],
+            targets=scrape_targets(cfg, prometheus=f"localhost:{PROMETHEUS_PORT}", grafana=grafana.target,
+                                   exporters=own_exporters, demo_django=demo.django_target if demo else None,
+                                   demo_probes=demo.probe_urls if demo else ()),
+            alertmanager_targets=alertmanager_targets,
+            basic_auth={"grafana": (GRAFANA_METRICS_USER, GRAFANA_METRICS_PASSWORD_FILE)},
+            # Every series and alert says which environment it comes from.
+            external_labels={"environment": stack, **p.external_labels}, remote_write=remote_write,
+            probers=prober_addresses(own_exporters), https=https)
+
+    prometheus_yml = pulumi.Output.all(*(exporter_targets[name] for name in pending)).apply(render)
     # Every alert links to its runbook section and to its dashboard under Grafana's public URL.
     rule_texts = load_rule_files(links=AlertLinks(runbook_url=p.runbook_url or RUNBOOK_PATH,
                                                   grafana_url=cfg.grafana.public_url))
