@@ -247,11 +247,26 @@ def run_program(config: Mapping[str, Any], secret_keys: Sequence[str] = (), stac
         else:
             main()
         exported.update(settings.get_root_resource().outputs)
-        # Returning them makes the test runner wait until every export has resolved.
-        return pulumi.Output.all(*[pulumi.Output.from_input(v) for v in exported.values()])
+        # Returning them makes the test runner wait until every Output among the exports has resolved.
+        return pulumi.Output.all(*_outputs_in(list(exported.values())))
 
     pulumi.runtime.test(body)()
     for name, value in exported.items():
+        if not _outputs_in(value):
+            # Plain (a dict of strings, say): nothing to resolve, and from_input would make an Output of each part.
+            program.outputs[name] = (value, False)
+            continue
         output = pulumi.Output.from_input(value)
         program.outputs[name] = (_sync_await(output.future()), _sync_await(output.is_secret()))
     return program
+
+
+def _outputs_in(value: Any) -> list[pulumi.Output]:
+    """The Outputs in an export, through lists and dicts (as Output.from_input unwraps them)."""
+    if isinstance(value, pulumi.Output):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [output for inner in value for output in _outputs_in(inner)]
+    return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -47,3 +48,19 @@ def test_answers_are_the_sdk_mock_monitors(monkeypatch, config, secret_keys, pre
     assert len(answers) == len(program.resources) > 40
     for name, fast, sdk in answers:
         assert fast == sdk, name
+
+
+def test_exports_are_recorded_as_from_input_resolves_them():
+    """Plain exports are kept as they are (no Output made of each part); any Output within one,
+    however deep, is resolved and a secret one makes the export secret."""
+    def main():
+        pulumi.export("plain", {"a": "x", "b": ["y", 1]})
+        pulumi.export("nested", {"url": pulumi.Output.from_input("http://h"), "n": 2})
+        pulumi.export("secret", {"inner": [pulumi.Output.secret("pw"), "z"]})
+        pulumi.export("output", pulumi.Output.from_input("v"))
+
+    program = harness.run_program({}, main=main)
+    assert program.outputs == {"plain": ({"a": "x", "b": ["y", 1]}, False),
+                               "nested": ({"url": "http://h", "n": 2}, False),
+                               "secret": ({"inner": ["pw", "z"]}, True),
+                               "output": ("v", False)}
