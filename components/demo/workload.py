@@ -8,6 +8,7 @@ targets point at these services when demo mode is on (see components/stack.py).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,11 +33,20 @@ NGINX_PORT, DJANGO_PORT = 8080, 8000
 
 
 def demo_app_tag() -> str:
-    """Tag of the locally built app image: a hash of demo/, so it changes only with the code."""
+    """Tag of the locally built app image: a hash of demo/ (each file's relative path and bytes, in
+    path order, __pycache__ left out), so it changes only with the code. os.walk, not rglob: the
+    pathlib objects cost each run under mocks about 1 % of the whole program."""
+    files: list[tuple[str, ...]] = []
+    for folder, subfolders, names in os.walk(DEMO_DIR):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        relative = os.path.relpath(folder, DEMO_DIR)
+        parent = () if relative == os.curdir else tuple(relative.split(os.sep))
+        files += [(*parent, name) for name in names if os.path.isfile(os.path.join(folder, name))]
     digest = hashlib.sha256()
-    for path in sorted(DEMO_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(DEMO_DIR)).encode() + b"\0" + path.read_bytes())
+    # Sorted by path components, as pathlib sorts paths ("a/b" before "a.txt").
+    for parts in sorted(files):
+        with open(os.path.join(DEMO_DIR, *parts), "rb") as handle:
+            digest.update("/".join(parts).encode() + b"\0" + handle.read())
     return f"monitoring-demo-app:{digest.hexdigest()[:12]}"
 
 

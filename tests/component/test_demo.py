@@ -86,6 +86,27 @@ def test_worker_sends_events_and_traffic_targets_nginx(demo):
     assert "proxy_pass http://monitoring-dev-demo-django:8000;" in nginx_conf["content"]
 
 
+def test_demo_app_tag_hashes_the_files_in_path_order_without_pycache(tmp_path, monkeypatch):
+    """The tag is the hash of each file's path relative to demo/ and its bytes, in pathlib's path
+    order ("a/b" before "a.txt"), __pycache__ left out: a new .pyc does not rebuild the image,
+    an edit does."""
+    for relative, text in {"a.txt": "1", "a/b": "2", "a/c/d.py": "3", "Dockerfile": "4",
+                           "__pycache__/x.pyc": "5", "a/__pycache__/y.pyc": "6"}.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    monkeypatch.setattr("components.demo.workload.DEMO_DIR", tmp_path)
+    expected = hashlib.sha256()
+    for path in sorted(tmp_path.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.relative_to(tmp_path).parts:
+            expected.update(str(path.relative_to(tmp_path)).encode() + b"\0" + path.read_bytes())
+    assert demo_app_tag() == f"monitoring-demo-app:{expected.hexdigest()[:12]}"
+    before = demo_app_tag()
+    (tmp_path / "a" / "__pycache__" / "z.pyc").write_text("7")
+    assert demo_app_tag() == before
+    (tmp_path / "a" / "b").write_text("2 edited")
+    assert demo_app_tag() != before
+
+
 def test_demo_image_is_built_from_the_demo_dockerfile(demo):
     image = demo.one(IMAGE, "demo-app-image")
     assert image.inputs["name"] == demo_app_tag()
